@@ -1,0 +1,107 @@
+# The dev loop. `make run` and `make test` are all a newcomer needs (see README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+MINISTACK_VENV := .venv-ministack
+SAM := $(SAM_VENV)/bin/sam
+PY := $(VENV)/bin/python
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+MINISTACK_PORT ?= 4566
+STACK_NAME ?= order-choreography
+SENDER_EMAIL ?= orders@shop.local
+
+# The local deploy builds for this machine: MiniStack runs the functions with its
+# own interpreter, so the layer's wheels must match it (AWS builds keep the
+# template's defaults, arm64 and python3.13).
+LOCAL_ARCH = $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+LOCAL_PY = $(shell $(MINISTACK_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) SenderEmail=$(SENDER_EMAIL)
+# Sample credentials for the local emulator only.
+LOCAL_AWS = AWS_ENDPOINT_URL=http://127.0.0.1:$(MINISTACK_PORT) AWS_ACCESS_KEY_ID=test \
+	AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
+	SAM_CLI_TELEMETRY=0 STACK_NAME=$(STACK_NAME)
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# ------------------------------------------------------------------ install
+$(VENV)/.installed: requirements/dev.txt lambda_build/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/sam.txt
+	touch $@
+
+$(MINISTACK_VENV)/.installed: requirements/ministack.txt
+	$(PYTHON) -m venv $(MINISTACK_VENV)
+	$(MINISTACK_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/ministack.txt
+	touch $@
+
+.PHONY: install
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(MINISTACK_VENV)/.installed ## create the three virtualenvs
+
+# ------------------------------------------------------------------ local stack
+.PHONY: run
+run: install ## start MiniStack, build and deploy the stack to it, print how to use it
+	scripts/ministack.sh start $(MINISTACK_PORT)
+	$(MAKE) --no-print-directory deploy-local
+	$(LOCAL_AWS) $(PY) -m scripts.local setup
+
+.PHONY: deploy-local
+deploy-local: install ## build and deploy the stack to the running MiniStack
+	$(LOCAL_AWS) LAMBDA_ARCHITECTURE=$(LOCAL_ARCH) LAMBDA_PYTHON_VERSION=$(LOCAL_PY) \
+		$(SAM) build --config-env local --parameter-overrides $(LOCAL_PARAMS)
+	$(LOCAL_AWS) $(PY) -c "import boto3; boto3.client('s3').create_bucket(Bucket='sam-artifacts-local')"
+	$(LOCAL_AWS) $(SAM) deploy --config-env local --stack-name $(STACK_NAME) \
+		--parameter-overrides $(LOCAL_PARAMS) --no-progressbar
+
+.PHONY: stop
+stop: ## stop MiniStack (and with it the local stack)
+	scripts/ministack.sh stop $(MINISTACK_PORT)
+
+.PHONY: info
+info: install ## print the API URL, a curl example and where the emails are
+	$(LOCAL_AWS) $(PY) -m scripts.local info
+
+.PHONY: token
+token: install ## print a fresh ID token of the demo customer (EMAIL=... for another)
+	@$(LOCAL_AWS) $(PY) -m scripts.local token $(EMAIL)
+
+.PHONY: inbox
+inbox: install ## print a customer's emails (EMAIL=... , default the demo customer)
+	@$(LOCAL_AWS) $(PY) -m scripts.local inbox $(EMAIL)
+
+# ------------------------------------------------------------------ quality
+.PHONY: test
+test: install ## every test tier: unit, integration (moto), contract, end-to-end (MiniStack)
+	SAM_CLI=$(abspath $(SAM)) MINISTACK_BIN=$(abspath $(MINISTACK_VENV)/bin/ministack) \
+	LOCAL_ARCH=$(LOCAL_ARCH) LOCAL_PY=$(LOCAL_PY) SAM_CLI_TELEMETRY=0 \
+		$(PY) -m pytest tests
+
+.PHONY: test-fast
+test-fast: install ## unit, integration and contract tests only (no emulator)
+	$(PY) -m pytest tests --ignore=tests/e2e
+
+.PHONY: lint
+lint: install ## ruff, sam validate --lint, cfn-lint
+	$(VENV)/bin/ruff check .
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+
+# ------------------------------------------------------------------ AWS
+.PHONY: deploy
+deploy: install ## build and deploy to AWS with your credentials (samconfig.toml default env)
+	$(SAM) build
+	$(SAM) deploy
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf .aws-sam .pytest_cache .ruff_cache

@@ -1,0 +1,92 @@
+"""The consumer side: SQS batch of SNS envelopes -> typed events -> one handler each.
+
+Each record is processed on its own (Powertools BatchProcessor): a failure is reported
+as a batch item failure and retried by SQS, never failing its neighbours; after the
+queue's maxReceiveCount it lands in the DLQ. The effect of an event happens once per
+envelope `event_id` (Powertools idempotency on DynamoDB), not once per SQS message:
+SNS may deliver the same event twice under two different message ids.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+from events.models import Event, EventType as OrderEventType, parse_event
+from events.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+EventHandler = Callable[[Any], None]
+
+
+class UnhandledEventType(Exception):
+    """The queue delivered an event type this consumer has no handler for."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        handlers: Mapping[OrderEventType, EventHandler],
+        *,
+        idempotency_table: str | None = None,
+        dynamodb_client: Any = None,
+    ) -> None:
+        self.handlers = dict(handlers)
+        self.processor = BatchProcessor(event_type=EventType.SQS)
+        self._dispatch: Callable[..., None] = self._handle
+        self._idempotency_config: Any = None
+        if idempotency_table:
+            from aws_lambda_powertools.utilities.idempotency import (
+                DynamoDBPersistenceLayer,
+                IdempotencyConfig,
+                idempotent_function,
+            )
+
+            if dynamodb_client is None:
+                from events.aws import client
+
+                dynamodb_client = client("dynamodb")
+            persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=dynamodb_client)
+            self._idempotency_config = IdempotencyConfig(
+                event_key_jmespath="event_id",
+                raise_on_no_idempotency_key=True,
+                expires_after_seconds=7 * 24 * 3600,
+            )
+            self._dispatch = idempotent_function(
+                data_keyword_argument="event",
+                persistence_store=persistence,
+                config=self._idempotency_config,
+            )(self._handle)
+
+    @property
+    def handled_event_types(self) -> set[OrderEventType]:
+        return set(self.handlers)
+
+    def process(self, lambda_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if self._idempotency_config is not None:
+            self._idempotency_config.register_lambda_context(context)
+        return process_partial_response(
+            event=lambda_event,
+            record_handler=self._process_record,
+            processor=self.processor,
+            context=context,
+        )
+
+    def _process_record(self, record: SQSRecord) -> None:
+        event = parse_event(record.body)
+        logger.set_correlation_id(event.order_id)
+        logger.append_keys(event_id=event.event_id, event_type=event.event_type.value)
+        try:
+            if event.event_type not in self.handlers:
+                raise UnhandledEventType(event.event_type.value)
+            self._dispatch(event=event)
+            metrics.add_metric(name=f"{event.event_type.value}Handled", unit="Count", value=1)
+        finally:
+            logger.remove_keys(["event_id", "event_type"])
+
+    def _handle(self, event: Event[Any]) -> None:
+        self.handlers[event.event_type](event)

@@ -1,0 +1,247 @@
+"""Event models: one versioned envelope, one pydantic model per event type.
+
+Every event is self-contained (event-carried state transfer): it carries the order
+snapshot its consumers need, so no service ever has to call another one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, field_serializer
+
+# uuid5 namespace for events derived from another event: the same cause always
+# yields the same event_id, so a handler that publishes twice (crash after publish,
+# before its idempotency record completes) publishes a duplicate that every
+# consumer already recognises.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1d2a70-3c52-4d7e-9b8e-3f1b2d7a9c10")
+
+
+class EventType(str, Enum):
+    ORDER_CREATED = "ORDER_CREATED"
+    INVOICE_CREATED = "INVOICE_CREATED"
+    PAYMENT_CONFIRMED = "PAYMENT_CONFIRMED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    SHIPPED = "SHIPPED"
+    SHIPMENT_ERROR = "SHIPMENT_ERROR"
+
+
+class Producer(str, Enum):
+    ORDER_SERVICE = "order_service"
+    INVOICE_SERVICE = "invoice_service"
+    BILLING_SERVICE = "billing_service"
+    SHIPMENT_SERVICE = "shipment_service"
+
+
+class _Model(BaseModel):
+    # Consumers ignore fields they do not know: producers may add optional fields
+    # without a new event_version.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Address(_Model):
+    name: str = Field(min_length=1, max_length=100)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    postal_code: str = Field(min_length=1, max_length=20)
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2 code")
+
+
+class OrderLine(_Model):
+    sku: str
+    name: str
+    quantity: int = Field(gt=0)
+    unit_price_cents: int = Field(ge=0)
+    line_total_cents: int = Field(ge=0)
+
+
+class OrderSnapshot(_Model):
+    """What every consumer needs to know about the order."""
+
+    customer_email: str
+    lines: list[OrderLine] = Field(min_length=1)
+    total_cents: int = Field(ge=0)
+    currency: str = Field(min_length=3, max_length=3)
+    shipping_address: Address
+
+
+class _WithPaymentToken(_Model):
+    # SecretStr keeps the token out of repr() and logs; it is revealed only when
+    # the event is serialised to JSON for the topic.
+    payment_token: SecretStr
+
+    @field_serializer("payment_token", when_used="json")
+    def _reveal_token(self, token: SecretStr) -> str:
+        return token.get_secret_value()
+
+
+class OrderCreatedData(_WithPaymentToken):
+    order: OrderSnapshot
+
+
+class InvoiceCreatedData(_WithPaymentToken):
+    order: OrderSnapshot
+    invoice_number: str
+    invoice_key: str = Field(description="S3 key of the rendered invoice")
+    subtotal_cents: int
+    tax_cents: int
+    total_cents: int
+
+
+class PaymentConfirmedData(_Model):
+    order: OrderSnapshot
+    charge_id: str
+    amount_cents: int
+    currency: str
+
+
+class PaymentFailedData(_Model):
+    order: OrderSnapshot
+    amount_cents: int
+    currency: str
+    reason: str
+    decline_code: str | None = None
+
+
+class ShippedData(_Model):
+    order: OrderSnapshot
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+
+
+class ShipmentErrorData(_Model):
+    order: OrderSnapshot
+    reason: str
+
+
+DataT = TypeVar("DataT", bound=BaseModel)
+EventT = TypeVar("EventT", bound="Event[Any]")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Event(_Model, Generic[DataT]):
+    """The envelope every event travels in."""
+
+    TYPE: ClassVar[EventType]
+    PRODUCER: ClassVar[Producer]
+    DESCRIPTION: ClassVar[str]
+
+    event_id: str = Field(description="Unique id of this event; the consumers' idempotency key")
+    event_type: EventType
+    event_version: int = 1
+    occurred_at: datetime = Field(description="UTC, ISO 8601")
+    order_id: str
+    customer_id: str
+    correlation_id: str = Field(description="Same along the whole chain of one order")
+    causation_id: str | None = Field(default=None, description="event_id of the event that caused this one")
+    producer: Producer
+    data: DataT
+
+    @classmethod
+    def first(cls: type[EventT], *, order_id: str, customer_id: str, data: Any) -> EventT:
+        """An event that starts a chain (caused by a request, not by an event)."""
+        event_id = str(uuid.uuid4())
+        return cls(
+            event_id=event_id,
+            event_type=cls.TYPE,
+            occurred_at=_utcnow(),
+            order_id=order_id,
+            customer_id=customer_id,
+            correlation_id=event_id,
+            causation_id=None,
+            producer=cls.PRODUCER,
+            data=data,
+        )
+
+    @classmethod
+    def caused_by(cls: type[EventT], cause: Event[Any], *, data: Any) -> EventT:
+        """An event caused by `cause`: same order and correlation, deterministic id."""
+        return cls(
+            event_id=str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{cause.event_id}/{cls.TYPE.value}")),
+            event_type=cls.TYPE,
+            occurred_at=_utcnow(),
+            order_id=cause.order_id,
+            customer_id=cause.customer_id,
+            correlation_id=cause.correlation_id,
+            causation_id=cause.event_id,
+            producer=cls.PRODUCER,
+            data=data,
+        )
+
+
+class OrderCreated(Event[OrderCreatedData]):
+    TYPE = EventType.ORDER_CREATED
+    PRODUCER = Producer.ORDER_SERVICE
+    DESCRIPTION = "An order was accepted: priced from the catalogue, stock reserved, stored."
+    event_type: Literal[EventType.ORDER_CREATED] = EventType.ORDER_CREATED
+    event_version: Literal[1] = 1
+
+
+class InvoiceCreated(Event[InvoiceCreatedData]):
+    TYPE = EventType.INVOICE_CREATED
+    PRODUCER = Producer.INVOICE_SERVICE
+    DESCRIPTION = "The order's invoice was rendered and stored in S3."
+    event_type: Literal[EventType.INVOICE_CREATED] = EventType.INVOICE_CREATED
+    event_version: Literal[1] = 1
+
+
+class PaymentConfirmed(Event[PaymentConfirmedData]):
+    TYPE = EventType.PAYMENT_CONFIRMED
+    PRODUCER = Producer.BILLING_SERVICE
+    DESCRIPTION = "The invoice total was charged to the customer's payment method."
+    event_type: Literal[EventType.PAYMENT_CONFIRMED] = EventType.PAYMENT_CONFIRMED
+    event_version: Literal[1] = 1
+
+
+class PaymentFailed(Event[PaymentFailedData]):
+    TYPE = EventType.PAYMENT_FAILED
+    PRODUCER = Producer.BILLING_SERVICE
+    DESCRIPTION = "The payment provider declined the charge; the order ends here."
+    event_type: Literal[EventType.PAYMENT_FAILED] = EventType.PAYMENT_FAILED
+    event_version: Literal[1] = 1
+
+
+class Shipped(Event[ShippedData]):
+    TYPE = EventType.SHIPPED
+    PRODUCER = Producer.SHIPMENT_SERVICE
+    DESCRIPTION = "A carrier accepted the parcel and gave a tracking number."
+    event_type: Literal[EventType.SHIPPED] = EventType.SHIPPED
+    event_version: Literal[1] = 1
+
+
+class ShipmentError(Event[ShipmentErrorData]):
+    TYPE = EventType.SHIPMENT_ERROR
+    PRODUCER = Producer.SHIPMENT_SERVICE
+    DESCRIPTION = "The carrier could not take the parcel (e.g. undeliverable address)."
+    event_type: Literal[EventType.SHIPMENT_ERROR] = EventType.SHIPMENT_ERROR
+    event_version: Literal[1] = 1
+
+
+EVENT_CLASSES: tuple[type[Event[Any]], ...] = (
+    OrderCreated,
+    InvoiceCreated,
+    PaymentConfirmed,
+    PaymentFailed,
+    Shipped,
+    ShipmentError,
+)
+EVENT_CLASS_BY_TYPE: dict[EventType, type[Event[Any]]] = {cls.TYPE: cls for cls in EVENT_CLASSES}
+
+AnyEvent = Annotated[
+    Union[OrderCreated, InvoiceCreated, PaymentConfirmed, PaymentFailed, Shipped, ShipmentError],
+    Field(discriminator="event_type"),
+]
+ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+def parse_event(raw: str | bytes) -> Event[Any]:
+    """JSON text of an envelope -> the typed event. Raises pydantic.ValidationError."""
+    return ANY_EVENT.validate_json(raw)

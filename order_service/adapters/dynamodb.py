@@ -1,0 +1,222 @@
+"""The order store on DynamoDB: a products table (catalogue and stock) and an orders table.
+
+Stock is reserved in the same transaction that stores the order, and released in the
+same transaction that moves the order to a failed status, so stock and orders can
+never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from events.models import OrderLine
+from order_service.domain.errors import OrderNotFound, OutOfStock
+from order_service.domain.lifecycle import OrderStatus
+from order_service.domain.model import Order, Product, TimelineEntry
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(value: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(val) for key, val in value.items() if val is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return _plain({key: _deserializer.deserialize(val) for key, val in item.items()})
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; the models want ints."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(val) for key, val in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(val) for val in value]
+    if isinstance(value, set):
+        return sorted(_plain(val) for val in value)
+    return value
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    return [reason.get("Code", "") for reason in error.response.get("CancellationReasons", [])]
+
+
+class DynamoDBOrderStore:
+    def __init__(self, orders_table: str, products_table: str, client: Any = None) -> None:
+        self.orders_table = orders_table
+        self.products_table = products_table
+        if client is None:
+            from events.aws import client as make_client
+
+            client = make_client("dynamodb")
+        self.client = client
+
+    # catalogue -------------------------------------------------------------
+    def list_products(self) -> list[Product]:
+        products: list[Product] = []
+        kwargs: dict[str, Any] = {"TableName": self.products_table}
+        while True:
+            page = self.client.scan(**kwargs)  # the catalogue is small and bounded
+            products += [Product.model_validate(from_item(item)) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return sorted(products, key=lambda product: product.sku)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get_products(self, skus: list[str]) -> dict[str, Product]:
+        found: dict[str, Product] = {}
+        for start in range(0, len(skus), 100):
+            request = {
+                self.products_table: {"Keys": [{"sku": {"S": sku}} for sku in skus[start : start + 100]]}
+            }
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.products_table, []):
+                    product = Product.model_validate(from_item(item))
+                    found[product.sku] = product
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def put_product(self, product: Product) -> None:
+        self.client.put_item(TableName=self.products_table, Item=to_item(product.model_dump()))
+
+    # orders ----------------------------------------------------------------
+    def create_order(self, order: Order) -> None:
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.orders_table,
+                    "Item": to_item(_order_to_dict(order)),
+                    "ConditionExpression": "attribute_not_exists(order_id)",
+                }
+            }
+        ]
+        for line in order.lines:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.products_table,
+                        "Key": {"sku": {"S": line.sku}},
+                        "UpdateExpression": "SET stock = stock - :quantity",
+                        "ConditionExpression": "attribute_exists(sku) AND stock >= :quantity",
+                        "ExpressionAttributeValues": {":quantity": {"N": str(line.quantity)}},
+                    }
+                }
+            )
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            codes = _cancellation_codes(error)
+            short = [line.sku for line, code in zip(order.lines, codes[1:]) if code == "ConditionalCheckFailed"]
+            if not short and codes:  # no per-item reasons: name every line
+                raise
+            raise OutOfStock(short or [line.sku for line in order.lines]) from error
+
+    def get_order(self, order_id: str) -> Order | None:
+        response = self.client.get_item(
+            TableName=self.orders_table, Key={"order_id": {"S": order_id}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _order_from_dict(from_item(item)) if item else None
+
+    def transition(
+        self,
+        order_id: str,
+        entry: TimelineEntry,
+        to: OrderStatus,
+        allowed_from: frozenset[OrderStatus],
+        release: list[OrderLine] | None,
+        facts: dict[str, str],
+    ) -> bool:
+        allowed = {f":from{i}": {"S": status.value} for i, status in enumerate(sorted(allowed_from))}
+        fact_names = {f"#fact{i}": name for i, name in enumerate(sorted(facts))}
+        fact_values = {f":fact{i}": {"S": facts[name]} for i, name in enumerate(sorted(facts))}
+        set_facts = "".join(f", #fact{i} = :fact{i}" for i in range(len(facts)))
+        update: dict[str, Any] = {
+            "TableName": self.orders_table,
+            "Key": {"order_id": {"S": order_id}},
+            "UpdateExpression": (
+                f"SET #status = :to, timeline = list_append(if_not_exists(timeline, :empty), :entry){set_facts} "
+                "ADD event_ids :event_ids"
+            ),
+            "ConditionExpression": (
+                f"attribute_exists(order_id) AND #status IN ({', '.join(allowed)}) "
+                "AND NOT contains(event_ids, :event_id)"
+            ),
+            "ExpressionAttributeNames": {"#status": "status", **fact_names},
+            "ExpressionAttributeValues": {
+                ":to": {"S": to.value},
+                ":empty": {"L": []},
+                ":entry": {"L": [_serializer.serialize(_entry_to_dict(entry))]},
+                ":event_ids": {"SS": [entry.event_id]},
+                ":event_id": {"S": entry.event_id},
+                **allowed,
+                **fact_values,
+            },
+        }
+        items: list[dict[str, Any]] = [{"Update": update}]
+        for line in release or []:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.products_table,
+                        "Key": {"sku": {"S": line.sku}},
+                        "UpdateExpression": "ADD stock :quantity",
+                        "ExpressionAttributeValues": {":quantity": {"N": str(line.quantity)}},
+                    }
+                }
+            )
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def append_timeline(self, order_id: str, entry: TimelineEntry) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.orders_table,
+                Key={"order_id": {"S": order_id}},
+                UpdateExpression=(
+                    "SET timeline = list_append(if_not_exists(timeline, :empty), :entry) ADD event_ids :event_ids"
+                ),
+                ConditionExpression="attribute_exists(order_id) AND NOT contains(event_ids, :event_id)",
+                ExpressionAttributeValues={
+                    ":empty": {"L": []},
+                    ":entry": {"L": [_serializer.serialize(_entry_to_dict(entry))]},
+                    ":event_ids": {"SS": [entry.event_id]},
+                    ":event_id": {"S": entry.event_id},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            if self.get_order(order_id) is None:
+                raise OrderNotFound(order_id) from error
+            return False
+        return True
+
+
+def _entry_to_dict(entry: TimelineEntry) -> dict[str, Any]:
+    return {key: val for key, val in json.loads(entry.model_dump_json()).items() if val is not None}
+
+
+def _order_to_dict(order: Order) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(order.model_dump_json(exclude_none=True))
+    data.pop("timeline", None)  # grows with the events, starting empty
+    return data
+
+
+def _order_from_dict(data: dict[str, Any]) -> Order:
+    data.pop("event_ids", None)
+    return Order.model_validate(data)

@@ -1,0 +1,47 @@
+"""The order lifecycle: which event moves an order to which status, from where.
+
+Statuses only move forward: CREATED -> INVOICED -> PAID -> SHIPPED, with
+PAYMENT_FAILED and SHIPMENT_FAILED as the other ends. An event that arrives late or
+out of order (PAYMENT_CONFIRMED before INVOICE_CREATED reached us) is recorded in the
+timeline but never moves the order backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from events.models import EventType
+
+
+class OrderStatus(str, Enum):
+    CREATED = "CREATED"
+    INVOICED = "INVOICED"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    SHIPMENT_FAILED = "SHIPMENT_FAILED"
+
+
+@dataclass(frozen=True)
+class Transition:
+    to: OrderStatus | None
+    allowed_from: frozenset[OrderStatus] = frozenset()
+    releases_stock: bool = False
+
+
+_S = OrderStatus
+TRANSITIONS: dict[EventType, Transition] = {
+    # The order is stored as CREATED before ORDER_CREATED is published; its arrival
+    # only adds the timeline entry.
+    EventType.ORDER_CREATED: Transition(to=None),
+    EventType.INVOICE_CREATED: Transition(_S.INVOICED, frozenset({_S.CREATED})),
+    EventType.PAYMENT_CONFIRMED: Transition(_S.PAID, frozenset({_S.CREATED, _S.INVOICED})),
+    EventType.PAYMENT_FAILED: Transition(
+        _S.PAYMENT_FAILED, frozenset({_S.CREATED, _S.INVOICED}), releases_stock=True
+    ),
+    EventType.SHIPPED: Transition(_S.SHIPPED, frozenset({_S.CREATED, _S.INVOICED, _S.PAID})),
+    EventType.SHIPMENT_ERROR: Transition(
+        _S.SHIPMENT_FAILED, frozenset({_S.CREATED, _S.INVOICED, _S.PAID}), releases_stock=True
+    ),
+}

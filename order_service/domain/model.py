@@ -1,0 +1,47 @@
+"""The order aggregate as the domain sees it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from events.models import Address, OrderLine
+from order_service.domain.lifecycle import OrderStatus
+
+
+class Product(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    name: str
+    price_cents: int
+    currency: str
+    stock: int
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    status: OrderStatus | None = None
+
+
+class Order(BaseModel):
+    order_id: str
+    customer_id: str
+    customer_email: str
+    status: OrderStatus
+    lines: list[OrderLine]
+    total_cents: int
+    currency: str
+    shipping_address: Address
+    created_at: datetime
+    timeline: list[TimelineEntry] = []
+    # Facts learnt from the events that moved the order along.
+    invoice_number: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    failure_reason: str | None = None

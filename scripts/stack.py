@@ -1,0 +1,169 @@
+"""A client for a deployed stack: its outputs, its API, its customers, its inbox.
+
+Used by `make run`/`make inbox` (scripts/local.py) and by the end-to-end tests. It
+speaks only to public interfaces: CloudFormation outputs, the REST API over HTTP,
+Cognito, and (on MiniStack) the emulator's list of sent SES messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+STACK_NAME = os.environ.get("STACK_NAME", "order-choreography")
+DEMO_PASSWORD = "Demo-Passw0rd"  # local emulator only
+
+DEMO_CATALOGUE: list[dict[str, Any]] = [
+    {"sku": "MUG-001", "name": "Coffee mug", "price_cents": 1299, "currency": "EUR", "stock": 100},
+    {"sku": "TEE-001", "name": "T-shirt", "price_cents": 1999, "currency": "EUR", "stock": 100},
+    {"sku": "CAP-001", "name": "Baseball cap", "price_cents": 1599, "currency": "EUR", "stock": 50},
+    {"sku": "BAG-001", "name": "Tote bag", "price_cents": 899, "currency": "EUR", "stock": 200},
+    {"sku": "LAMP-001", "name": "Desk lamp", "price_cents": 4999, "currency": "EUR", "stock": 3},
+]
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return self.body
+
+
+@dataclass
+class Stack:
+    outputs: dict[str, str]
+    endpoint_url: str | None  # MiniStack's URL; None on AWS
+    region: str
+
+    @classmethod
+    def load(cls, endpoint_url: str | None = None, stack_name: str = STACK_NAME) -> Stack:
+        endpoint_url = endpoint_url if endpoint_url is not None else os.environ.get("AWS_ENDPOINT_URL")
+        region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+        cfn = boto3.client("cloudformation", endpoint_url=endpoint_url, region_name=region)
+        stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+        outputs = {out["OutputKey"]: out["OutputValue"] for out in stack.get("Outputs", [])}
+        return cls(outputs=outputs, endpoint_url=endpoint_url, region=region)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region)
+
+    @property
+    def is_local(self) -> bool:
+        return self.endpoint_url is not None
+
+    @property
+    def api_url(self) -> str:
+        if self.endpoint_url:
+            return f"{self.endpoint_url.rstrip('/')}/_aws/execute-api/{self.outputs['ApiId']}/v1"
+        return self.outputs["ApiUrl"]
+
+    # ------------------------------------------------------------------ HTTP
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        raw_body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> HttpResponse:
+        data: bytes | None
+        if raw_body is not None:
+            data = raw_body.encode() if isinstance(raw_body, str) else raw_body
+        else:
+            data = None if body is None else json.dumps(body).encode()
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            all_headers["Authorization"] = token
+        request = urllib.request.Request(  # noqa: S310 - the URL is our own API
+            self.api_url + path, data=data, method=method, headers=all_headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                status, raw, response_headers = response.status, response.read(), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            status, raw, response_headers = error.code, error.read(), dict(error.headers)
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw.decode(errors="replace")
+        return HttpResponse(status=status, body=parsed, headers=response_headers)
+
+    # ------------------------------------------------------------------ setup
+    def seed_catalogue(self, products: list[dict[str, Any]] = DEMO_CATALOGUE, reset: bool = False) -> int:
+        """Put the demo products in the catalogue; existing stock is kept unless reset."""
+        ddb = self.client("dynamodb")
+        created = 0
+        for product in products:
+            item = {
+                "sku": {"S": product["sku"]},
+                "name": {"S": product["name"]},
+                "price_cents": {"N": str(product["price_cents"])},
+                "currency": {"S": product["currency"]},
+                "stock": {"N": str(product["stock"])},
+            }
+            kwargs: dict[str, Any] = {} if reset else {"ConditionExpression": "attribute_not_exists(sku)"}
+            try:
+                ddb.put_item(TableName=self.outputs["ProductsTableName"], Item=item, **kwargs)
+                created += 1
+            except ddb.exceptions.ConditionalCheckFailedException:
+                pass
+        return created
+
+    def create_customer(self, email: str, password: str = DEMO_PASSWORD) -> None:
+        """A confirmed customer who can log in with email and password (idempotent)."""
+        cognito = self.client("cognito-idp")
+        pool = self.outputs["UserPoolId"]
+        try:
+            cognito.admin_create_user(
+                UserPoolId=pool,
+                Username=email,
+                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+                MessageAction="SUPPRESS",
+            )
+        except cognito.exceptions.UsernameExistsException:
+            pass
+        cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+
+    def login(self, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+        """Cognito USER_PASSWORD_AUTH: IdToken, AccessToken, RefreshToken."""
+        result = self.client("cognito-idp").initiate_auth(
+            ClientId=self.outputs["UserPoolClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )["AuthenticationResult"]
+        return {key: result[key] for key in ("IdToken", "AccessToken", "RefreshToken") if key in result}
+
+    # ------------------------------------------------------------------ inbox
+    def sent_emails(self, to: str | None = None) -> list[dict[str, Any]]:
+        """Emails SES really sent (MiniStack keeps a list of them)."""
+        if not self.endpoint_url:
+            raise RuntimeError("reading sent emails needs MiniStack (on AWS, look in the recipient's mailbox)")
+        url = f"{self.endpoint_url.rstrip('/')}/_ministack/ses/messages"
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - local emulator
+            payload = json.loads(response.read())
+        messages = [msg for msgs in payload.get("messages", {}).values() for msg in msgs]
+        if to is not None:
+            messages = [msg for msg in messages if to in (msg.get("To") or [])]
+        return sorted(messages, key=lambda msg: str(msg.get("Timestamp")))
+
+    def wait_for(self, check: Any, timeout: float = 60, interval: float = 0.5) -> Any:
+        """Poll `check()` until it returns something truthy; the last value otherwise."""
+        deadline = time.monotonic() + timeout
+        value = check()
+        while not value and time.monotonic() < deadline:
+            time.sleep(interval)
+            value = check()
+        return value

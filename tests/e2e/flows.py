@@ -1,0 +1,58 @@
+"""Helpers shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from scripts.stack import Stack
+
+FINAL_STATUSES = {"SHIPPED", "PAYMENT_FAILED", "SHIPMENT_FAILED"}
+
+
+def order_body(sku: str = "MUG-001", quantity: int = 2, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "items": [{"sku": sku, "quantity": quantity}],
+        "shipping_address": {"name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London",
+                             "postal_code": "N1 9GU", "country": "GB"},
+        "payment_token": "tok_visa",
+    }
+    body.update(overrides)
+    return body
+
+
+def new_product(stack: Stack, stock: int, price_cents: int = 1000) -> str:
+    """A product of its own for a test that counts stock."""
+    sku = f"E2E-{uuid.uuid4().hex[:8].upper()}"
+    stack.seed_catalogue(
+        [{"sku": sku, "name": f"Test product {sku}", "price_cents": price_cents, "currency": "EUR", "stock": stock}]
+    )
+    return sku
+
+
+def stock_of(stack: Stack, sku: str) -> int:
+    response = stack.request("GET", "/products")
+    assert response.status == 200, response.body
+    return next(int(p["stock"]) for p in response.body["products"] if p["sku"] == sku)
+
+
+def wait_final(customer: Any, order_id: str, timeout: float = 90) -> dict[str, Any]:
+    def final() -> dict[str, Any] | None:
+        response = customer.get_order(order_id)
+        assert response.status == 200, response.body
+        return response.body if response.body["status"] in FINAL_STATUSES else None
+
+    order = customer.stack.wait_for(final, timeout=timeout)
+    assert order, f"order {order_id} did not reach a final status in {timeout}s: {customer.get_order(order_id).body}"
+    return order
+
+
+def emails_for(customer: Any, order_id: str) -> list[dict[str, Any]]:
+    return [email for email in customer.emails() if order_id in str(email.get("Subject"))]
+
+
+def wait_emails(customer: Any, order_id: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+    """Wait for `count` emails about the order, then make sure no more arrive."""
+    emails = customer.stack.wait_for(lambda: len(emails_for(customer, order_id)) >= count and True, timeout=timeout)
+    assert emails, f"expected {count} emails for {order_id}, got {len(emails_for(customer, order_id))}"
+    return emails_for(customer, order_id)

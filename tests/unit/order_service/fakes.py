@@ -1,0 +1,83 @@
+"""In-memory fakes of the order domain's edges (same contract as the DynamoDB adapter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events.models import Event, OrderLine
+from order_service.domain.errors import OrderNotFound, OutOfStock
+from order_service.domain.lifecycle import OrderStatus
+from order_service.domain.model import Order, Product, TimelineEntry
+
+
+class FakeOrderStore:
+    def __init__(self, products: list[Product] | None = None) -> None:
+        self.products = {p.sku: p for p in products or []}
+        self.orders: dict[str, Order] = {}
+        self.seen: dict[str, set[str]] = {}
+
+    def list_products(self) -> list[Product]:
+        return sorted(self.products.values(), key=lambda p: p.sku)
+
+    def get_products(self, skus: list[str]) -> dict[str, Product]:
+        return {sku: self.products[sku] for sku in skus if sku in self.products}
+
+    def stock(self, sku: str) -> int:
+        return self.products[sku].stock
+
+    def _add_stock(self, sku: str, delta: int) -> None:
+        self.products[sku] = self.products[sku].model_copy(update={"stock": self.products[sku].stock + delta})
+
+    def create_order(self, order: Order) -> None:
+        short = [line.sku for line in order.lines if self.products[line.sku].stock < line.quantity]
+        if short:
+            raise OutOfStock(short)
+        for line in order.lines:
+            self._add_stock(line.sku, -line.quantity)
+        self.orders[order.order_id] = order.model_copy(deep=True)
+        self.seen[order.order_id] = set()
+
+    def get_order(self, order_id: str) -> Order | None:
+        return self.orders.get(order_id)
+
+    def transition(
+        self,
+        order_id: str,
+        entry: TimelineEntry,
+        to: OrderStatus,
+        allowed_from: frozenset[OrderStatus],
+        release: list[OrderLine] | None,
+        facts: dict[str, str],
+    ) -> bool:
+        order = self.orders.get(order_id)
+        if order is None or order.status not in allowed_from or entry.event_id in self.seen[order_id]:
+            return False
+        for line in release or []:
+            self._add_stock(line.sku, line.quantity)
+        self.orders[order_id] = order.model_copy(
+            update={"status": to, "timeline": [*order.timeline, entry], **facts}
+        )
+        self.seen[order_id].add(entry.event_id)
+        return True
+
+    def append_timeline(self, order_id: str, entry: TimelineEntry) -> bool:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(order_id)
+        if entry.event_id in self.seen[order_id]:
+            return False
+        self.orders[order_id] = order.model_copy(update={"timeline": [*order.timeline, entry]})
+        self.seen[order_id].add(entry.event_id)
+        return True
+
+
+class FakePublisher:
+    def __init__(self, fail: bool = False) -> None:
+        self.events: list[Event[Any]] = []
+        self.fail = fail
+
+    def publish(self, event: Event[Any]) -> str:
+        if self.fail:
+            raise ConnectionError("topic unreachable")
+        self.events.append(event)
+        return f"msg-{len(self.events)}"
