@@ -72,7 +72,7 @@ class OrderSnapshot(_Model):
 class _WithPaymentToken(_Model):
     # SecretStr keeps the token out of repr() and logs; it is revealed only when
     # the event is serialised to JSON for the topic.
-    payment_token: SecretStr
+    payment_token: SecretStr = Field(description="Payment-provider token; forwarded to billing, never stored or logged")
 
     @field_serializer("payment_token", when_used="json")
     def _reveal_token(self, token: SecretStr) -> str:
@@ -85,7 +85,7 @@ class OrderCreatedData(_WithPaymentToken):
 
 class InvoiceCreatedData(_WithPaymentToken):
     order: OrderSnapshot
-    invoice_number: str
+    invoice_number: str = Field(description="Sequential-looking number, the same for every retry")
     invoice_key: str = Field(description="S3 key of the rendered invoice")
     subtotal_cents: int
     tax_cents: int
@@ -94,7 +94,7 @@ class InvoiceCreatedData(_WithPaymentToken):
 
 class PaymentConfirmedData(_Model):
     order: OrderSnapshot
-    charge_id: str
+    charge_id: str = Field(description="The payment provider's charge id")
     amount_cents: int
     currency: str
 
@@ -103,20 +103,20 @@ class PaymentFailedData(_Model):
     order: OrderSnapshot
     amount_cents: int
     currency: str
-    reason: str
-    decline_code: str | None = None
+    reason: str = Field(description="Why, in words the customer can read")
+    decline_code: str | None = Field(default=None, description="The provider's decline code")
 
 
 class ShippedData(_Model):
     order: OrderSnapshot
     shipment_id: str
     carrier: str
-    tracking_number: str
+    tracking_number: str = Field(description="The carrier's tracking number")
 
 
 class ShipmentErrorData(_Model):
     order: OrderSnapshot
-    reason: str
+    reason: str = Field(description="Why the carrier refused the parcel")
 
 
 DataT = TypeVar("DataT", bound=BaseModel)
@@ -135,14 +135,14 @@ class Event(_Model, Generic[DataT]):
     DESCRIPTION: ClassVar[str]
 
     event_id: str = Field(description="Unique id of this event; the consumers' idempotency key")
-    event_type: EventType
-    event_version: int = 1
+    event_type: EventType = Field(description="What happened, past tense; also an SNS message attribute")
+    event_version: int = Field(default=1, description="Bumped on a breaking change of `data`")
     occurred_at: datetime = Field(description="UTC, ISO 8601")
-    order_id: str
-    customer_id: str
+    order_id: str = Field(description="The order this event is about")
+    customer_id: str = Field(description="The customer's Cognito `sub`")
     correlation_id: str = Field(description="Same along the whole chain of one order")
     causation_id: str | None = Field(default=None, description="event_id of the event that caused this one")
-    producer: Producer
+    producer: Producer = Field(description="The service that published the event")
     data: DataT
 
     @classmethod

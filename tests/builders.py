@@ -25,7 +25,7 @@ from events.models import (
     ShipmentError,
     ShipmentErrorData,
 )
-from events.publisher import message_attributes
+from events import samples
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -136,28 +136,9 @@ def shipment_error(cause: PaymentConfirmed | None = None, **kwargs: Any) -> Ship
 
 def sqs_record(event: Event[Any] | str, message_id: str | None = None, receive_count: int = 1) -> dict[str, Any]:
     """One SQS record as Lambda receives it from a raw-delivery SNS subscription."""
-    body = event if isinstance(event, str) else event.model_dump_json()
-    attributes = {} if isinstance(event, str) else message_attributes(event)
-    return {
-        "messageId": message_id or str(uuid.uuid4()),
-        "receiptHandle": "handle",
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": str(receive_count),
-            "SentTimestamp": "1700000000000",
-            "SenderId": "AIDA",
-            "ApproximateFirstReceiveTimestamp": "1700000000000",
-        },
-        "messageAttributes": {
-            name: {"stringValue": attr["StringValue"], "dataType": attr["DataType"],
-                   "stringListValues": [], "binaryListValues": []}
-            for name, attr in attributes.items()
-        },
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue",
-        "awsRegion": REGION,
-    }
+    record = samples.sqs_record(event, message_id or str(uuid.uuid4()))
+    record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
+    return record
 
 
 def sqs_batch(*events: Event[Any] | str) -> dict[str, Any]:

@@ -1,0 +1,167 @@
+"""Sample invocation payloads for every function, for `sam local invoke -e`.
+
+    python -m events.samples --write     regenerate events/samples/*.json
+
+They are generated from the models (deterministic ids and times), and a contract
+test fails when the files are out of date or no longer validate.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from events.catalogue import SUBSCRIPTIONS
+from events.models import (
+    Address,
+    Event,
+    EventType,
+    InvoiceCreated,
+    InvoiceCreatedData,
+    OrderCreated,
+    OrderCreatedData,
+    OrderLine,
+    OrderSnapshot,
+    PaymentConfirmed,
+    PaymentConfirmedData,
+    PaymentFailed,
+    PaymentFailedData,
+    Shipped,
+    ShippedData,
+    ShipmentError,
+    ShipmentErrorData,
+)
+from events.publisher import message_attributes
+
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+_NS = uuid.UUID("0b7c5c1e-2f8a-4f43-9a57-1d2b8c3e4f50")
+_AT = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _id(name: str) -> str:
+    return str(uuid.uuid5(_NS, name))
+
+
+def sample_chain() -> dict[EventType, Event[Any]]:
+    """One order's events, every type once, with fixed ids and times."""
+    address = Address(name="Ada Lovelace", line1="12 Analytical Row", city="London", postal_code="N1 9GU",
+                      country="GB")
+    order = OrderSnapshot(
+        customer_email="customer@example.com",
+        lines=[OrderLine(sku="MUG-001", name="Coffee mug", quantity=2, unit_price_cents=1299,
+                         line_total_cents=2598)],
+        total_cents=2598,
+        currency="EUR",
+        shipping_address=address,
+    )
+    order_id, customer_id = _id("order"), _id("customer")
+    created = OrderCreated(
+        event_id=_id("ORDER_CREATED"), event_type=EventType.ORDER_CREATED, occurred_at=_AT, order_id=order_id,
+        customer_id=customer_id, correlation_id=_id("ORDER_CREATED"), producer=OrderCreated.PRODUCER,
+        data=OrderCreatedData(order=order, payment_token="tok_visa"),
+    )
+    invoiced = InvoiceCreated.caused_by(created, data=InvoiceCreatedData(
+        order=order, payment_token="tok_visa", invoice_number="INV-20260101-0A1B2C3D",
+        invoice_key=f"invoices/{order_id}/INV-20260101-0A1B2C3D.html",
+        subtotal_cents=2165, tax_cents=433, total_cents=2598))
+    paid = PaymentConfirmed.caused_by(invoiced, data=PaymentConfirmedData(
+        order=order, charge_id="ch_0123456789abcdef", amount_cents=2598, currency="EUR"))
+    failed = PaymentFailed.caused_by(invoiced, data=PaymentFailedData(
+        order=order, amount_cents=2598, currency="EUR", reason="Your card was declined.",
+        decline_code="card_declined"))
+    shipped = Shipped.caused_by(paid, data=ShippedData(
+        order=order, shipment_id="shp_0123456789", carrier="SimPost", tracking_number="SP123456789GB"))
+    error = ShipmentError.caused_by(paid, data=ShipmentErrorData(order=order, reason="address is undeliverable"))
+    events = [created, invoiced, paid, failed, shipped, error]
+    return {e.event_type: e.model_copy(update={"occurred_at": _AT}) for e in events}
+
+
+def sqs_record(event: Event[Any] | str, message_id: str) -> dict[str, Any]:
+    """One SQS record as Lambda receives it from a raw-delivery SNS subscription."""
+    body = event if isinstance(event, str) else event.model_dump_json()
+    attributes = {} if isinstance(event, str) else message_attributes(event)
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"receipt-{message_id}",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1767268800000",
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": "1767268800000",
+        },
+        "messageAttributes": {
+            name: {"stringValue": attr["StringValue"], "dataType": attr["DataType"],
+                   "stringListValues": [], "binaryListValues": []}
+            for name, attr in attributes.items()
+        },
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue",
+        "awsRegion": REGION,
+    }
+
+
+def api_place_order() -> dict[str, Any]:
+    body = {
+        "items": [{"sku": "MUG-001", "quantity": 2}],
+        "shipping_address": {"name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London",
+                             "postal_code": "N1 9GU", "country": "GB"},
+        "payment_token": "tok_visa",
+    }
+    return {
+        "resource": "/orders",
+        "path": "/orders",
+        "httpMethod": "POST",
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/orders", "httpMethod": "POST", "path": "/v1/orders", "stage": "v1",
+            "requestId": _id("request"), "accountId": ACCOUNT, "apiId": "sample",
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"claims": {"sub": _id("customer"), "email": "customer@example.com"}},
+        },
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def generate() -> dict[str, dict[str, Any]]:
+    chain = sample_chain()
+    samples: dict[str, dict[str, Any]] = {"OrderApiFunction": api_place_order()}
+    for subscription in SUBSCRIPTIONS:
+        samples[subscription.function] = {"Records": [
+            sqs_record(chain[event_type], _id(f"{subscription.function}/{event_type.value}"))
+            for event_type in subscription.event_types
+        ]}
+    return samples
+
+
+def render(sample: dict[str, Any]) -> str:
+    return json.dumps(sample, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    samples = generate()
+    if "--write" not in argv:
+        print("\n".join(sorted(samples)))
+        return 0
+    SAMPLES_DIR.mkdir(exist_ok=True)
+    for name, sample in samples.items():
+        (SAMPLES_DIR / f"{name}.json").write_text(render(sample))
+    print(f"wrote {len(samples)} samples to {SAMPLES_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,29 @@
+"""The edges the shipment domain needs; adapters/ implements them, unit tests fake them."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from events.models import Address, Event, OrderLine
+from shipment_service.domain.model import Booking, Shipment
+
+
+class Carrier(Protocol):
+    name: str
+
+    def book(self, order_id: str, address: Address, lines: list[OrderLine], idempotency_key: str) -> Booking:
+        """Book the parcel's pick-up; raise Undeliverable when the carrier refuses it.
+
+        The same idempotency_key must return the same booking, never a second parcel.
+        """
+
+
+class ShipmentStore(Protocol):
+    def get(self, order_id: str) -> Shipment | None: ...
+
+    def add(self, shipment: Shipment) -> bool:
+        """Store the order's shipment unless it has one already; False if it had."""
+
+
+class Publisher(Protocol):
+    def publish(self, event: Event[Any]) -> str: ...

@@ -1,0 +1,213 @@
+"""email_service's customer-event handler in-process against moto (SES v2)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import Message, ses_backends
+
+from events.models import Event, EventType
+from tests.builders import (
+    address,
+    invoice_created,
+    lambda_context,
+    order_created,
+    payment_confirmed,
+    payment_failed,
+    shipment_error,
+    shipped,
+    sqs_batch,
+    sqs_record,
+)
+from tests.integration.conftest import create_idempotency_table, failed_ids, load_handler
+
+MODULE = "email_service.handlers.handle_customer_event"
+SENDER = "orders@shop.example.com"
+
+BUILDERS: dict[EventType, Callable[..., Event[Any]]] = {
+    EventType.ORDER_CREATED: order_created,
+    EventType.INVOICE_CREATED: invoice_created,
+    EventType.PAYMENT_CONFIRMED: payment_confirmed,
+    EventType.PAYMENT_FAILED: payment_failed,
+    EventType.SHIPPED: shipped,
+    EventType.SHIPMENT_ERROR: shipment_error,
+}
+
+
+def sent_messages() -> list[Message]:
+    """What moto's SES accepted. SES v2 keeps only the HTML part of a Simple message."""
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
+def verify_sender() -> None:
+    boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+
+
+class SendEmailSpy:
+    """The SendEmail requests the handler's SES client made, as boto3 received them."""
+
+    def __init__(self, client: Any) -> None:
+        self.requests: list[dict[str, Any]] = []
+        client.meta.events.register("provide-client-params.sesv2.SendEmail", self._record)
+
+    def _record(self, params: dict[str, Any], **_: Any) -> None:
+        self.requests.append(params)
+
+
+def load(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    env = {"SENDER_EMAIL": SENDER, "IDEMPOTENCY_TABLE": create_idempotency_table()}
+    return load_handler(MODULE, env, monkeypatch)
+
+
+@pytest.fixture
+def email(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    verify_sender()
+    return load(monkeypatch)
+
+
+def invoke(module: ModuleType, batch: dict[str, Any]) -> dict[str, Any]:
+    return module.handler(batch, lambda_context("email-service"))
+
+
+@pytest.mark.parametrize("event_type", list(BUILDERS), ids=lambda t: t.value)
+def test_each_customer_event_sends_exactly_one_email_to_the_customer(email: ModuleType, event_type: EventType) -> None:
+    spy = SendEmailSpy(email.mailer.client)
+    event = BUILDERS[event_type](customer_email="grace@example.com")
+
+    response = invoke(email, sqs_batch(event))
+
+    assert response == {"batchItemFailures": []}
+    [message] = sent_messages()
+    assert message.source == SENDER
+    assert message.destinations == {"ToAddresses": ["grace@example.com"]}
+    assert event.order_id in message.subject
+    assert event.order_id in message.body
+    assert message.body.lstrip().startswith("<!DOCTYPE html>")
+
+    [request] = spy.requests
+    body = request["Content"]["Simple"]["Body"]
+    assert body["Html"]["Data"] == message.body
+    assert event.order_id in body["Text"]["Data"]
+    assert "<html" not in body["Text"]["Data"]
+
+
+def test_a_batch_of_every_event_type_sends_one_email_each(email: ModuleType) -> None:
+    events = [build() for build in BUILDERS.values()]
+
+    response = invoke(email, sqs_batch(*events))
+
+    assert failed_ids(response) == []
+    messages = sent_messages()
+    assert len(messages) == len(events)
+    for event in events:
+        [mail] = [m for m in messages if event.order_id in m.subject]
+        assert mail.destinations == {"ToAddresses": [event.data.order.customer_email]}
+    shipped_event = events[list(BUILDERS).index(EventType.SHIPPED)]
+    [shipped_mail] = [m for m in messages if shipped_event.order_id in m.subject]
+    assert shipped_event.data.tracking_number in shipped_mail.body
+
+
+def test_a_duplicate_delivery_sends_no_second_email(email: ModuleType) -> None:
+    event = shipped()
+    invoke(email, sqs_batch(event))
+    assert len(sent_messages()) == 1
+
+    # SNS delivered the same event again, twice: same event_id, other SQS message ids.
+    response = invoke(email, {"Records": [sqs_record(event), sqs_record(event)]})
+
+    assert failed_ids(response) == []
+    assert len(sent_messages()) == 1
+
+
+def test_a_malformed_record_fails_alone(email: ModuleType) -> None:
+    good = order_created()
+    batch = sqs_batch(good, "{not json")
+
+    response = invoke(email, batch)
+
+    assert failed_ids(response) == [batch["Records"][1]["messageId"]]
+    [message] = sent_messages()
+    assert good.order_id in message.subject
+
+
+def test_an_address_ses_refuses_fails_that_record_alone(email: ModuleType) -> None:
+    refused = payment_confirmed(customer_email="not-an-email-address")
+    good = payment_confirmed()
+    batch = sqs_batch(refused, good)
+
+    response = invoke(email, batch)
+
+    assert failed_ids(response) == [batch["Records"][0]["messageId"]]
+    [message] = sent_messages()
+    assert good.order_id in message.subject
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_an_unverified_sender_fails_the_record_and_the_retry_sends_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = load(monkeypatch)  # the sender identity is not verified yet
+    event = invoice_created()
+
+    # Its only record failed: Powertools fails the whole invocation, SQS retries it.
+    with pytest.raises(BatchProcessingError, match="not verified"):
+        invoke(module, sqs_batch(event))
+    assert sent_messages() == []
+
+    verify_sender()
+    retry = invoke(module, sqs_batch(event))
+
+    assert failed_ids(retry) == []
+    [message] = sent_messages()
+    assert event.order_id in message.subject
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_an_unverified_sender_fails_each_record_of_a_mixed_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = load(monkeypatch)
+    batch = sqs_batch(order_created(), "{not json")
+
+    with pytest.raises(BatchProcessingError):
+        invoke(module, batch)
+    assert sent_messages() == []
+
+
+def test_a_hostile_name_reaches_ses_escaped(email: ModuleType) -> None:
+    event = order_created(shipping_address=address(name="<script>alert(1)</script>"))
+
+    invoke(email, sqs_batch(event))
+
+    [message] = sent_messages()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in message.body
+    assert "<script" not in message.body
+
+
+def test_logs_name_the_order_but_not_the_customer_or_the_token(
+    email: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = io.StringIO()
+    monkeypatch.setattr(email.logger.registered_handler, "stream", logs)
+    event = invoice_created(
+        payment_token="tok_LogMeNot",
+        customer_email="grace@example.com",
+        shipping_address=address(line1="1 Secret Lane"),
+    )
+
+    invoke(email, sqs_batch(event))
+
+    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+    [sent] = [line for line in lines if line.get("message") == "customer email sent"]
+    assert sent["correlation_id"] == event.order_id
+    assert sent["ses_message_id"]
+    for secret in ("grace@example.com", "1 Secret Lane", "tok_LogMeNot"):
+        assert secret not in logs.getvalue()
+
+
+def test_the_handler_consumes_every_customer_facing_event(email: ModuleType) -> None:
+    assert email.consumer.handled_event_types == set(BUILDERS)
