@@ -1,0 +1,1 @@
+"""Billing service: INVOICE_CREATED -> a charge -> PAYMENT_CONFIRMED | PAYMENT_FAILED."""

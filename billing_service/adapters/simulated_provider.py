@@ -1,0 +1,81 @@
+"""A payment provider that behaves like a real one, without a network or an account.
+
+It answers by token the way Stripe's test mode does (tok_visa succeeds,
+tok_chargeDeclined is refused, ...), so the whole choreography, failures included,
+can be driven from an order's payment token. Like a real provider it honours
+idempotency keys: the same key gets the same answer and the charge id is derived
+from the key, so it is the same in every Lambda instance; reusing a key for a
+different request is refused (remembered per instance only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from billing_service.domain.errors import IdempotencyKeyReused, PaymentDeclined
+from billing_service.domain.model import Charge
+
+CARD_BRANDS: dict[str, str] = {
+    "tok_visa": "visa",
+    "tok_mastercard": "mastercard",
+    "tok_amex": "amex",
+}
+DECLINES: dict[str, tuple[str, str]] = {
+    "tok_chargeDeclined": ("card_declined", "Your card was declined."),
+    "tok_chargeDeclinedInsufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
+    "tok_chargeDeclinedExpiredCard": ("expired_card", "Your card has expired."),
+}
+# The message never repeats the token: it travels on in PAYMENT_FAILED.
+INVALID_TOKEN = ("invalid_token", "The payment token is not valid.")
+AMOUNT_TOO_SMALL = ("amount_too_small", "The amount must be at least 0.01.")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Answer:
+    request: tuple[int, str, str]  # amount, currency, token digest: what a key is bound to
+    charge: Charge | None = None
+    decline: tuple[str, str] = ("", "")  # (decline_code, message) when there is no charge
+
+    def give(self) -> Charge:
+        if self.charge is None:
+            raise PaymentDeclined(*self.decline)
+        return self.charge
+
+
+class SimulatedPaymentProvider:
+    def __init__(self) -> None:
+        self._answers: dict[str, _Answer] = {}
+
+    def charge(self, amount_cents: int, currency: str, token: str, idempotency_key: str, description: str) -> Charge:
+        if not idempotency_key:
+            raise ValueError("an idempotency key is required")
+        request = (amount_cents, currency.upper(), _digest(token))
+        answer = self._answers.get(idempotency_key)
+        if answer is None:
+            answer = self._decide(request, token, idempotency_key)
+            self._answers[idempotency_key] = answer
+        elif answer.request != request:
+            raise IdempotencyKeyReused(idempotency_key)
+        return answer.give()
+
+    @staticmethod
+    def _decide(request: tuple[int, str, str], token: str, idempotency_key: str) -> _Answer:
+        amount_cents, currency, _ = request
+        if amount_cents < 1:
+            return _Answer(request, decline=AMOUNT_TOO_SMALL)
+        if token in DECLINES:
+            return _Answer(request, decline=DECLINES[token])
+        if token not in CARD_BRANDS:
+            return _Answer(request, decline=INVALID_TOKEN)
+        charge = Charge(
+            charge_id="ch_" + _digest(idempotency_key)[:24],
+            amount_cents=amount_cents,
+            currency=currency,
+            card_brand=CARD_BRANDS[token],
+        )
+        return _Answer(request, charge=charge)

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+
+from events.models import InvoiceCreated, OrderCreated
+from tests.builders import address, lambda_context, order_created, payment_confirmed, sqs_batch, sqs_record
+from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
+
+BUCKET = "invoices"
+MODULE = "invoice_service.handlers.handle_order_created"
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def _load(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, *, idempotency: bool = True) -> Handler:
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    env = {"INVOICE_BUCKET": BUCKET, "ORDER_EVENTS_TOPIC_ARN": topic.topic_arn, "TAX_RATE": "0.20"}
+    if idempotency:
+        env["IDEMPOTENCY_TABLE"] = create_idempotency_table()
+    else:
+        monkeypatch.delenv("IDEMPOTENCY_TABLE", raising=False)
+    return load_handler(MODULE, env, monkeypatch).handler
+
+
+@pytest.fixture
+def handler(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy) -> Handler:
+    return _load(monkeypatch, topic)
+
+
+@pytest.fixture
+def log() -> Iterator[io.StringIO]:
+    from events.observability import logger
+
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
+    yield stream
+    logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+def _invoice_keys(order_id: str) -> list[str]:
+    listing = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"invoices/{order_id}/")
+    return [item["Key"] for item in listing.get("Contents", [])]
+
+
+def _expected_number(event: OrderCreated) -> str:
+    return f"INV-{event.occurred_at:%Y%m%d}-{event.order_id.replace('-', '')[:8].upper()}"
+
+
+def test_order_created_stores_the_invoice_and_publishes_invoice_created(handler: Handler, topic: TopicSpy) -> None:
+    event = order_created(payment_token="tok_amex")
+
+    response = handler(sqs_batch(event), lambda_context())
+
+    assert response == {"batchItemFailures": []}
+    number = _expected_number(event)
+    key = f"invoices/{event.order_id}/{number}.html"
+    assert _invoice_keys(event.order_id) == [key]
+    stored = boto3.client("s3").get_object(Bucket=BUCKET, Key=key)
+    assert stored["ContentType"] == "text/html; charset=utf-8"
+    html = stored["Body"].read().decode("utf-8")
+    assert number in html
+    assert event.order_id in html
+    for amount in ("12.99 EUR", "25.98 EUR", "19.99 EUR", "38.31 EUR", "7.66 EUR", "45.97 EUR"):
+        assert amount in html
+
+    [published] = topic.published()
+    assert isinstance(published, InvoiceCreated)
+    assert published.causation_id == event.event_id
+    assert published.correlation_id == event.correlation_id
+    assert (published.order_id, published.customer_id) == (event.order_id, event.customer_id)
+    assert (published.data.invoice_number, published.data.invoice_key) == (number, key)
+    assert (published.data.subtotal_cents, published.data.tax_cents, published.data.total_cents) == (3831, 766, 4597)
+    assert published.data.payment_token.get_secret_value() == "tok_amex"
+    assert published.data.order == event.data.order
+
+
+def test_the_tax_rate_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy) -> None:
+    monkeypatch.delenv("IDEMPOTENCY_TABLE", raising=False)
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    handler = load_handler(
+        MODULE,
+        {"INVOICE_BUCKET": BUCKET, "ORDER_EVENTS_TOPIC_ARN": topic.topic_arn, "TAX_RATE": "0.055"},
+        monkeypatch,
+    )
+    assert handler.settings.tax_rate == Decimal("0.055")
+
+    handler.handler(sqs_batch(order_created()), lambda_context())
+
+    [published] = topic.published()
+    assert (published.data.tax_cents, published.data.subtotal_cents) == (240, 4357)  # 4597 * 0.055 / 1.055
+
+
+def test_customer_text_is_escaped_in_the_stored_invoice(handler: Handler, topic: TopicSpy) -> None:
+    event = order_created(shipping_address=address(name="<script>alert(1)</script>"))
+
+    handler(sqs_batch(event), lambda_context())
+
+    [published] = topic.published()
+    html = boto3.client("s3").get_object(Bucket=BUCKET, Key=published.data.invoice_key)["Body"].read().decode()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_duplicate_delivery_has_no_second_effect(handler: Handler, topic: TopicSpy) -> None:
+    event = order_created()
+    assert handler(sqs_batch(event), lambda_context()) == {"batchItemFailures": []}
+
+    # SNS delivers the same event again under a new SQS message id, alone and twice in one batch.
+    assert handler(sqs_batch(event), lambda_context()) == {"batchItemFailures": []}
+    assert handler(sqs_batch(event, event), lambda_context()) == {"batchItemFailures": []}
+
+    assert len(topic.published()) == 1
+    assert _invoice_keys(event.order_id) == [f"invoices/{event.order_id}/{_expected_number(event)}.html"]
+
+
+def test_without_idempotency_a_retry_makes_the_same_invoice_and_the_same_event(
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy
+) -> None:
+    handler = _load(monkeypatch, topic, idempotency=False)
+    event = order_created()
+
+    handler(sqs_batch(event), lambda_context())
+    [key] = _invoice_keys(event.order_id)
+    first_html = boto3.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    handler(sqs_batch(event), lambda_context())
+
+    assert _invoice_keys(event.order_id) == [key]
+    assert boto3.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read() == first_html
+    first, second = topic.published()
+    assert first.event_id == second.event_id  # consumers see the second as a duplicate
+    assert first.data.invoice_number == second.data.invoice_number
+
+
+def test_a_malformed_record_fails_alone(handler: Handler, topic: TopicSpy) -> None:
+    good = order_created()
+    batch = {
+        "Records": [
+            sqs_record("{not json", message_id="malformed"),
+            sqs_record('{"event_type": "ORDER_CREATED"}', message_id="incomplete"),
+            sqs_record(good, message_id="good"),
+        ]
+    }
+
+    response = handler(batch, lambda_context())
+
+    assert failed_ids(response) == ["malformed", "incomplete"]
+    [published] = topic.published()
+    assert published.causation_id == good.event_id
+    assert len(_invoice_keys(good.order_id)) == 1
+
+
+def test_an_event_type_this_service_does_not_handle_fails_its_record(handler: Handler, topic: TopicSpy) -> None:
+    stray, good = payment_confirmed(), order_created()
+    batch = {"Records": [sqs_record(stray, message_id="stray"), sqs_record(good, message_id="good")]}
+
+    response = handler(batch, lambda_context())
+
+    assert failed_ids(response) == ["stray"]
+    assert [event.causation_id for event in topic.published()] == [good.event_id]
+
+
+def test_the_log_names_the_invoice_but_never_the_token_email_or_address(
+    handler: Handler, topic: TopicSpy, log: io.StringIO
+) -> None:
+    event = order_created(payment_token="tok_mastercard")
+
+    handler(sqs_batch(event), lambda_context())
+
+    text = log.getvalue()
+    assert _expected_number(event) in text
+    assert event.order_id in text
+    assert "tok_mastercard" not in text
+    assert event.data.order.customer_email not in text
+    assert event.data.order.shipping_address.line1 not in text

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from billing_service.adapters.simulated_provider import SimulatedPaymentProvider
+from billing_service.domain.errors import IdempotencyKeyReused, PaymentDeclined
+from billing_service.domain.model import Charge
+
+
+def _charge(
+    provider: SimulatedPaymentProvider,
+    card: str = "tok_visa",
+    key: str = "key-1",
+    amount: int = 4597,
+    currency: str = "EUR",
+) -> Charge:
+    return provider.charge(
+        amount_cents=amount, currency=currency, token=card, idempotency_key=key, description="Invoice INV-1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "brand"), [("tok_visa", "visa"), ("tok_mastercard", "mastercard"), ("tok_amex", "amex")]
+)
+def test_test_cards_are_charged(token: str, brand: str) -> None:
+    charge = _charge(SimulatedPaymentProvider(), card=token)
+    assert (charge.amount_cents, charge.currency, charge.card_brand) == (4597, "EUR", brand)
+    assert re.fullmatch(r"ch_[0-9a-f]{24}", charge.charge_id)
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        ("tok_chargeDeclined", "card_declined"),
+        ("tok_chargeDeclinedInsufficientFunds", "insufficient_funds"),
+        ("tok_chargeDeclinedExpiredCard", "expired_card"),
+        ("tok_unknown", "invalid_token"),
+        ("tok_VISA", "invalid_token"),
+        ("4242424242424242", "invalid_token"),
+        ("", "invalid_token"),
+    ],
+)
+def test_declining_tokens_are_refused_with_their_code(token: str, code: str) -> None:
+    with pytest.raises(PaymentDeclined) as declined:
+        _charge(SimulatedPaymentProvider(), card=token)
+    assert declined.value.decline_code == code
+    assert declined.value.message
+    if token:
+        assert token not in declined.value.message
+        assert token not in str(declined.value)
+
+
+def test_an_amount_below_one_cent_is_refused() -> None:
+    with pytest.raises(PaymentDeclined) as declined:
+        _charge(SimulatedPaymentProvider(), amount=0)
+    assert declined.value.decline_code == "amount_too_small"
+
+
+def test_the_same_key_returns_the_same_charge() -> None:
+    provider = SimulatedPaymentProvider()
+    assert _charge(provider, key="evt-1") == _charge(provider, key="evt-1")
+
+
+def test_the_charge_id_depends_on_the_key_only_so_every_instance_agrees() -> None:
+    one, other = SimulatedPaymentProvider(), SimulatedPaymentProvider()
+    assert _charge(one, key="evt-1").charge_id == _charge(other, key="evt-1", card="tok_amex").charge_id
+    assert _charge(one, key="evt-1").charge_id != _charge(one, key="evt-2").charge_id
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"amount": 4598}, {"currency": "USD"}, {"card": "tok_mastercard"}],
+)
+def test_the_same_key_with_another_request_is_refused(change: dict[str, object]) -> None:
+    provider = SimulatedPaymentProvider()
+    _charge(provider, key="evt-1")
+    with pytest.raises(IdempotencyKeyReused):
+        _charge(provider, key="evt-1", **change)  # type: ignore[arg-type]
+
+
+def test_a_declined_key_is_declined_again_and_cannot_be_reused_with_a_good_card() -> None:
+    provider = SimulatedPaymentProvider()
+    for _ in range(2):
+        with pytest.raises(PaymentDeclined) as declined:
+            _charge(provider, card="tok_chargeDeclinedExpiredCard", key="evt-1")
+        assert declined.value.decline_code == "expired_card"
+    with pytest.raises(IdempotencyKeyReused):
+        _charge(provider, card="tok_visa", key="evt-1")
+
+
+def test_a_charge_needs_an_idempotency_key() -> None:
+    with pytest.raises(ValueError):
+        _charge(SimulatedPaymentProvider(), key="")
