@@ -31,16 +31,37 @@ class Subscription:
 
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription("InvoiceFunction", "InvoiceQueue", "invoice_service",
-                 "invoice_service.handlers.handle_order_created", (EventType.ORDER_CREATED,)),
-    Subscription("BillingFunction", "BillingQueue", "billing_service",
-                 "billing_service.handlers.handle_invoice_created", (EventType.INVOICE_CREATED,)),
-    Subscription("ShipmentFunction", "ShipmentQueue", "shipment_service",
-                 "shipment_service.handlers.handle_payment_confirmed", (EventType.PAYMENT_CONFIRMED,)),
-    Subscription("EmailFunction", "EmailQueue", "email_service",
-                 "email_service.handlers.handle_customer_event", ALL_EVENTS),
-    Subscription("OrderStatusFunction", "OrderStatusQueue", "order_service",
-                 "order_service.handlers.handle_order_events", ALL_EVENTS),
+    Subscription(
+        "InvoiceFunction",
+        "InvoiceQueue",
+        "invoice_service",
+        "invoice_service.handlers.handle_order_created",
+        (EventType.ORDER_CREATED,),
+    ),
+    Subscription(
+        "BillingFunction",
+        "BillingQueue",
+        "billing_service",
+        "billing_service.handlers.handle_invoice_created",
+        (EventType.INVOICE_CREATED,),
+    ),
+    Subscription(
+        "ShipmentFunction",
+        "ShipmentQueue",
+        "shipment_service",
+        "shipment_service.handlers.handle_payment_confirmed",
+        (EventType.PAYMENT_CONFIRMED,),
+    ),
+    Subscription(
+        "EmailFunction", "EmailQueue", "email_service", "email_service.handlers.handle_customer_event", ALL_EVENTS
+    ),
+    Subscription(
+        "OrderStatusFunction",
+        "OrderStatusQueue",
+        "order_service",
+        "order_service.handlers.handle_order_events",
+        ALL_EVENTS,
+    ),
 )
 
 

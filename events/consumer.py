@@ -9,11 +9,13 @@ SNS may deliver the same event twice under two different message ids.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from events.models import Event, EventType as OrderEventType, parse_event
+from events.models import Event, parse_event
+from events.models import EventType as OrderEventType
 from events.observability import logger, metrics
 
 if TYPE_CHECKING:

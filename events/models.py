@@ -7,9 +7,9 @@ snapshot its consumers need, so no service ever has to call another one.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from enum import Enum
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, field_serializer
 
@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, field
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d2a70-3c52-4d7e-9b8e-3f1b2d7a9c10")
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     ORDER_CREATED = "ORDER_CREATED"
     INVOICE_CREATED = "INVOICE_CREATED"
     PAYMENT_CONFIRMED = "PAYMENT_CONFIRMED"
@@ -29,7 +29,7 @@ class EventType(str, Enum):
     SHIPMENT_ERROR = "SHIPMENT_ERROR"
 
 
-class Producer(str, Enum):
+class Producer(StrEnum):
     ORDER_SERVICE = "order_service"
     INVOICE_SERVICE = "invoice_service"
     BILLING_SERVICE = "billing_service"
@@ -124,7 +124,7 @@ EventT = TypeVar("EventT", bound="Event[Any]")
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Event(_Model, Generic[DataT]):
@@ -236,7 +236,7 @@ EVENT_CLASSES: tuple[type[Event[Any]], ...] = (
 EVENT_CLASS_BY_TYPE: dict[EventType, type[Event[Any]]] = {cls.TYPE: cls for cls in EVENT_CLASSES}
 
 AnyEvent = Annotated[
-    Union[OrderCreated, InvoiceCreated, PaymentConfirmed, PaymentFailed, Shipped, ShipmentError],
+    OrderCreated | InvoiceCreated | PaymentConfirmed | PaymentFailed | Shipped | ShipmentError,
     Field(discriminator="event_type"),
 ]
 ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,10 @@ from events.models import (
     PaymentConfirmedData,
     PaymentFailed,
     PaymentFailedData,
-    Shipped,
-    ShippedData,
     ShipmentError,
     ShipmentErrorData,
+    Shipped,
+    ShippedData,
 )
 from events.publisher import message_attributes
 
@@ -41,7 +41,8 @@ SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 _NS = uuid.UUID("0b7c5c1e-2f8a-4f43-9a57-1d2b8c3e4f50")
-_AT = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+SAMPLE_TOKEN = "tok_visa"  # noqa: S105 - the simulated provider's test token
+_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def _id(name: str) -> str:
@@ -50,33 +51,55 @@ def _id(name: str) -> str:
 
 def sample_chain() -> dict[EventType, Event[Any]]:
     """One order's events, every type once, with fixed ids and times."""
-    address = Address(name="Ada Lovelace", line1="12 Analytical Row", city="London", postal_code="N1 9GU",
-                      country="GB")
+    address = Address(name="Ada Lovelace", line1="12 Analytical Row", city="London", postal_code="N1 9GU", country="GB")
     order = OrderSnapshot(
         customer_email="customer@example.com",
-        lines=[OrderLine(sku="MUG-001", name="Coffee mug", quantity=2, unit_price_cents=1299,
-                         line_total_cents=2598)],
+        lines=[OrderLine(sku="MUG-001", name="Coffee mug", quantity=2, unit_price_cents=1299, line_total_cents=2598)],
         total_cents=2598,
         currency="EUR",
         shipping_address=address,
     )
     order_id, customer_id = _id("order"), _id("customer")
     created = OrderCreated(
-        event_id=_id("ORDER_CREATED"), event_type=EventType.ORDER_CREATED, occurred_at=_AT, order_id=order_id,
-        customer_id=customer_id, correlation_id=_id("ORDER_CREATED"), producer=OrderCreated.PRODUCER,
-        data=OrderCreatedData(order=order, payment_token="tok_visa"),
+        event_id=_id("ORDER_CREATED"),
+        event_type=EventType.ORDER_CREATED,
+        occurred_at=_AT,
+        order_id=order_id,
+        customer_id=customer_id,
+        correlation_id=_id("ORDER_CREATED"),
+        producer=OrderCreated.PRODUCER,
+        data=OrderCreatedData(order=order, payment_token=SAMPLE_TOKEN),
     )
-    invoiced = InvoiceCreated.caused_by(created, data=InvoiceCreatedData(
-        order=order, payment_token="tok_visa", invoice_number="INV-20260101-0A1B2C3D",
-        invoice_key=f"invoices/{order_id}/INV-20260101-0A1B2C3D.html",
-        subtotal_cents=2165, tax_cents=433, total_cents=2598))
-    paid = PaymentConfirmed.caused_by(invoiced, data=PaymentConfirmedData(
-        order=order, charge_id="ch_0123456789abcdef", amount_cents=2598, currency="EUR"))
-    failed = PaymentFailed.caused_by(invoiced, data=PaymentFailedData(
-        order=order, amount_cents=2598, currency="EUR", reason="Your card was declined.",
-        decline_code="card_declined"))
-    shipped = Shipped.caused_by(paid, data=ShippedData(
-        order=order, shipment_id="shp_0123456789", carrier="SimPost", tracking_number="SP123456789GB"))
+    invoiced = InvoiceCreated.caused_by(
+        created,
+        data=InvoiceCreatedData(
+            order=order,
+            payment_token=SAMPLE_TOKEN,
+            invoice_number="INV-20260101-0A1B2C3D",
+            invoice_key=f"invoices/{order_id}/INV-20260101-0A1B2C3D.html",
+            subtotal_cents=2165,
+            tax_cents=433,
+            total_cents=2598,
+        ),
+    )
+    paid = PaymentConfirmed.caused_by(
+        invoiced,
+        data=PaymentConfirmedData(order=order, charge_id="ch_0123456789abcdef", amount_cents=2598, currency="EUR"),
+    )
+    failed = PaymentFailed.caused_by(
+        invoiced,
+        data=PaymentFailedData(
+            order=order,
+            amount_cents=2598,
+            currency="EUR",
+            reason="Your card was declined.",
+            decline_code="card_declined",
+        ),
+    )
+    shipped = Shipped.caused_by(
+        paid,
+        data=ShippedData(order=order, shipment_id="shp_0123456789", carrier="SimPost", tracking_number="SP123456789GB"),
+    )
     error = ShipmentError.caused_by(paid, data=ShipmentErrorData(order=order, reason="address is undeliverable"))
     events = [created, invoiced, paid, failed, shipped, error]
     return {e.event_type: e.model_copy(update={"occurred_at": _AT}) for e in events}
@@ -97,8 +120,12 @@ def sqs_record(event: Event[Any] | str, message_id: str) -> dict[str, Any]:
             "ApproximateFirstReceiveTimestamp": "1767268800000",
         },
         "messageAttributes": {
-            name: {"stringValue": attr["StringValue"], "dataType": attr["DataType"],
-                   "stringListValues": [], "binaryListValues": []}
+            name: {
+                "stringValue": attr["StringValue"],
+                "dataType": attr["DataType"],
+                "stringListValues": [],
+                "binaryListValues": [],
+            }
             for name, attr in attributes.items()
         },
         "md5OfBody": "",
@@ -111,8 +138,13 @@ def sqs_record(event: Event[Any] | str, message_id: str) -> dict[str, Any]:
 def api_place_order() -> dict[str, Any]:
     body = {
         "items": [{"sku": "MUG-001", "quantity": 2}],
-        "shipping_address": {"name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London",
-                             "postal_code": "N1 9GU", "country": "GB"},
+        "shipping_address": {
+            "name": "Ada Lovelace",
+            "line1": "12 Analytical Row",
+            "city": "London",
+            "postal_code": "N1 9GU",
+            "country": "GB",
+        },
         "payment_token": "tok_visa",
     }
     return {
@@ -126,8 +158,13 @@ def api_place_order() -> dict[str, Any]:
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": "/orders", "httpMethod": "POST", "path": "/v1/orders", "stage": "v1",
-            "requestId": _id("request"), "accountId": ACCOUNT, "apiId": "sample",
+            "resourcePath": "/orders",
+            "httpMethod": "POST",
+            "path": "/v1/orders",
+            "stage": "v1",
+            "requestId": _id("request"),
+            "accountId": ACCOUNT,
+            "apiId": "sample",
             "identity": {"sourceIp": "127.0.0.1"},
             "authorizer": {"claims": {"sub": _id("customer"), "email": "customer@example.com"}},
         },
@@ -140,10 +177,12 @@ def generate() -> dict[str, dict[str, Any]]:
     chain = sample_chain()
     samples: dict[str, dict[str, Any]] = {"OrderApiFunction": api_place_order()}
     for subscription in SUBSCRIPTIONS:
-        samples[subscription.function] = {"Records": [
-            sqs_record(chain[event_type], _id(f"{subscription.function}/{event_type.value}"))
-            for event_type in subscription.event_types
-        ]}
+        samples[subscription.function] = {
+            "Records": [
+                sqs_record(chain[event_type], _id(f"{subscription.function}/{event_type.value}"))
+                for event_type in subscription.event_types
+            ]
+        }
     return samples
 
 

@@ -1,9 +1,9 @@
 """Commands behind `make run` and `make inbox` for the stack deployed on MiniStack.
 
-    python -m scripts.local setup            seed the catalogue, create the demo customer, print how to use it
-    python -m scripts.local info             print the API URL, a curl example and where the emails are
-    python -m scripts.local token [EMAIL]    print a fresh ID token
-    python -m scripts.local inbox [EMAIL]    print the emails a customer received
+python -m scripts.local setup            seed the catalogue, create the demo customer, print how to use it
+python -m scripts.local info             print the API URL, a curl example and where the emails are
+python -m scripts.local token [EMAIL]    print a fresh ID token
+python -m scripts.local inbox [EMAIL]    print the emails a customer received
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import os
 import shlex
 import sys
+from datetime import UTC, datetime
 
 from scripts.stack import DEMO_PASSWORD, Stack
 
@@ -34,8 +35,13 @@ def info(stack: Stack) -> None:
     token = stack.login(DEMO_EMAIL)["IdToken"]
     body = {
         "items": [{"sku": "MUG-001", "quantity": 2}, {"sku": "TEE-001", "quantity": 1}],
-        "shipping_address": {"name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London",
-                             "postal_code": "N1 9GU", "country": "GB"},
+        "shipping_address": {
+            "name": "Ada Lovelace",
+            "line1": "12 Analytical Row",
+            "city": "London",
+            "postal_code": "N1 9GU",
+            "country": "GB",
+        },
         "payment_token": "tok_visa",
     }
     api = stack.api_url
@@ -64,13 +70,20 @@ The order system is running on MiniStack ({stack.endpoint_url}).
 """)
 
 
+def _when(timestamp: object) -> str:
+    try:
+        return datetime.fromtimestamp(float(str(timestamp)), tz=UTC).isoformat(timespec="seconds")
+    except ValueError:
+        return str(timestamp)
+
+
 def inbox(stack: Stack, email: str) -> None:
     messages = stack.sent_emails(to=email)
     if not messages:
         print(f"No email for {email} yet.")
     for message in messages:
         print("=" * 78)
-        print(f"Date:    {message.get('Timestamp')}")
+        print(f"Date:    {_when(message.get('Timestamp'))}")
         print(f"From:    {message.get('Source')}")
         print(f"To:      {', '.join(message.get('To') or [])}")
         print(f"Subject: {message.get('Subject')}")
@@ -81,8 +94,9 @@ def inbox(stack: Stack, email: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.local", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["setup", "info", "token", "inbox"])
     parser.add_argument("email", nargs="?", default=DEMO_EMAIL)
     args = parser.parse_args(argv)

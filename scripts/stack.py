@@ -7,6 +7,7 @@ Cognito, and (on MiniStack) the emulator's list of sent SES messages.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -18,7 +19,7 @@ from typing import Any
 import boto3
 
 STACK_NAME = os.environ.get("STACK_NAME", "order-choreography")
-DEMO_PASSWORD = "Demo-Passw0rd"  # local emulator only
+DEMO_PASSWORD = "Demo-Passw0rd"  # noqa: S105 - the local emulator's demo customer only
 
 DEMO_CATALOGUE: list[dict[str, Any]] = [
     {"sku": "MUG-001", "name": "Coffee mug", "price_cents": 1299, "currency": "EUR", "stock": 100},
@@ -126,15 +127,13 @@ class Stack:
         """A confirmed customer who can log in with email and password (idempotent)."""
         cognito = self.client("cognito-idp")
         pool = self.outputs["UserPoolId"]
-        try:
+        with contextlib.suppress(cognito.exceptions.UsernameExistsException):
             cognito.admin_create_user(
                 UserPoolId=pool,
                 Username=email,
                 UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
                 MessageAction="SUPPRESS",
             )
-        except cognito.exceptions.UsernameExistsException:
-            pass
         cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
 
     def login(self, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from events import samples
 from events.models import (
     Address,
     Event,
@@ -20,12 +21,11 @@ from events.models import (
     PaymentConfirmedData,
     PaymentFailed,
     PaymentFailedData,
-    Shipped,
-    ShippedData,
     ShipmentError,
     ShipmentErrorData,
+    Shipped,
+    ShippedData,
 )
-from events import samples
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -51,8 +51,13 @@ def lambda_context(name: str = "test-function") -> LambdaContext:
 
 
 def address(**overrides: Any) -> Address:
-    values = {"name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London",
-              "postal_code": "N1 9GU", "country": "GB"}
+    values = {
+        "name": "Ada Lovelace",
+        "line1": "12 Analytical Row",
+        "city": "London",
+        "postal_code": "N1 9GU",
+        "country": "GB",
+    }
     return Address(**{**values, **overrides})
 
 
@@ -101,7 +106,9 @@ def payment_confirmed(cause: InvoiceCreated | None = None, **kwargs: Any) -> Pay
     return PaymentConfirmed.caused_by(
         cause,
         data=PaymentConfirmedData(
-            order=cause.data.order, charge_id="ch_test_123", amount_cents=cause.data.total_cents,
+            order=cause.data.order,
+            charge_id="ch_test_123",
+            amount_cents=cause.data.total_cents,
             currency=cause.data.order.currency,
         ),
     )
@@ -112,8 +119,11 @@ def payment_failed(cause: InvoiceCreated | None = None, **kwargs: Any) -> Paymen
     return PaymentFailed.caused_by(
         cause,
         data=PaymentFailedData(
-            order=cause.data.order, amount_cents=cause.data.total_cents, currency=cause.data.order.currency,
-            reason="Your card was declined.", decline_code="card_declined",
+            order=cause.data.order,
+            amount_cents=cause.data.total_cents,
+            currency=cause.data.order.currency,
+            reason="Your card was declined.",
+            decline_code="card_declined",
         ),
     )
 
@@ -122,8 +132,9 @@ def shipped(cause: PaymentConfirmed | None = None, **kwargs: Any) -> Shipped:
     cause = cause or payment_confirmed(**kwargs)
     return Shipped.caused_by(
         cause,
-        data=ShippedData(order=cause.data.order, shipment_id="shp_1", carrier="SimPost",
-                         tracking_number="SP123456789GB"),
+        data=ShippedData(
+            order=cause.data.order, shipment_id="shp_1", carrier="SimPost", tracking_number="SP123456789GB"
+        ),
     )
 
 

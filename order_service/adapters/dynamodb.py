@@ -72,9 +72,7 @@ class DynamoDBOrderStore:
     def get_products(self, skus: list[str]) -> dict[str, Product]:
         found: dict[str, Product] = {}
         for start in range(0, len(skus), 100):
-            request = {
-                self.products_table: {"Keys": [{"sku": {"S": sku}} for sku in skus[start : start + 100]]}
-            }
+            request = {self.products_table: {"Keys": [{"sku": {"S": sku}} for sku in skus[start : start + 100]]}}
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self.products_table, []):
@@ -115,7 +113,9 @@ class DynamoDBOrderStore:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             codes = _cancellation_codes(error)
-            short = [line.sku for line, code in zip(order.lines, codes[1:]) if code == "ConditionalCheckFailed"]
+            # Reason 0 is the order's Put; then one per line, in order.
+            line_codes = zip(order.lines, codes[1:], strict=False)
+            short = [line.sku for line, code in line_codes if code == "ConditionalCheckFailed"]
             if not short and codes:  # no per-item reasons: name every line
                 raise
             raise OutOfStock(short or [line.sku for line in order.lines]) from error

@@ -9,12 +9,12 @@ timeline but never moves the order backwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from events.models import EventType
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(StrEnum):
     CREATED = "CREATED"
     INVOICED = "INVOICED"
     PAID = "PAID"
@@ -37,9 +37,7 @@ TRANSITIONS: dict[EventType, Transition] = {
     EventType.ORDER_CREATED: Transition(to=None),
     EventType.INVOICE_CREATED: Transition(_S.INVOICED, frozenset({_S.CREATED})),
     EventType.PAYMENT_CONFIRMED: Transition(_S.PAID, frozenset({_S.CREATED, _S.INVOICED})),
-    EventType.PAYMENT_FAILED: Transition(
-        _S.PAYMENT_FAILED, frozenset({_S.CREATED, _S.INVOICED}), releases_stock=True
-    ),
+    EventType.PAYMENT_FAILED: Transition(_S.PAYMENT_FAILED, frozenset({_S.CREATED, _S.INVOICED}), releases_stock=True),
     EventType.SHIPPED: Transition(_S.SHIPPED, frozenset({_S.CREATED, _S.INVOICED, _S.PAID})),
     EventType.SHIPMENT_ERROR: Transition(
         _S.SHIPMENT_FAILED, frozenset({_S.CREATED, _S.INVOICED, _S.PAID}), releases_stock=True

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from events.models import (
@@ -27,9 +27,7 @@ from order_service.domain.ports import OrderStore, Publisher
 from order_service.models.api import Customer, PlaceOrderRequest
 
 
-def place_order(
-    request: PlaceOrderRequest, customer: Customer, store: OrderStore, publisher: Publisher
-) -> Order:
+def place_order(request: PlaceOrderRequest, customer: Customer, store: OrderStore, publisher: Publisher) -> Order:
     """Price the request from the catalogue, store it reserving stock, announce it."""
     quantities: Counter[str] = Counter()
     for item in request.items:  # the same sku twice is one line
@@ -59,7 +57,7 @@ def place_order(
         total_cents=sum(line.line_total_cents for line in lines),
         currency=products[lines[0].sku].currency,
         shipping_address=request.shipping_address,
-        created_at=datetime.now(timezone.utc),
+        created_at=datetime.now(UTC),
     )
     store.create_order(order)
     publisher.publish(
@@ -90,7 +88,7 @@ def get_customer_order(order_id: str, customer_id: str, store: OrderStore) -> Or
     return order
 
 
-class Applied(str, Enum):
+class Applied(StrEnum):
     STATUS_CHANGED = "STATUS_CHANGED"
     RECORDED = "RECORDED"  # in the timeline only: no status change for it, or too late
     DUPLICATE = "DUPLICATE"

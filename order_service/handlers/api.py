@@ -6,14 +6,13 @@ is whoever its claims say (`sub`, `email`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
-from typing_extensions import Annotated
 
 from events.observability import logger, metrics, tracer
 from events.publisher import EventPublisher
@@ -51,7 +50,8 @@ def _error(status: int, code: str, message: str, details: list[dict[str, Any]] |
 
 
 def current_customer() -> Customer:
-    claims = (app.current_event.request_context.authorizer.claims or {}) if app.current_event.request_context.authorizer else {}
+    authorizer = app.current_event.request_context.authorizer
+    claims = (authorizer.claims or {}) if authorizer else {}
     if not claims.get("sub") or not claims.get("email"):
         raise Unauthorized("no valid identity token")
     return Customer(customer_id=claims["sub"], email=claims["email"])

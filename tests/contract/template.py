@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
 _Loader.add_multi_constructor("!", _tag)
 
 
-@lru_cache(maxsize=None)
+@cache
 def template() -> dict[str, Any]:
     with (ROOT / "template.yaml").open() as handle:
         return yaml.load(handle, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
@@ -53,7 +53,8 @@ def sqs_queue_of(function: dict[str, Any]) -> str | None:
 
 def subscription_for(queue: str) -> dict[str, Any]:
     [subscription] = [
-        res for res in resources("AWS::SNS::Subscription").values()
+        res
+        for res in resources("AWS::SNS::Subscription").values()
         if res["Properties"]["Endpoint"] == {"GetAtt": [queue, "Arn"]}
     ]
     return subscription

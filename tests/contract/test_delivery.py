@@ -33,7 +33,8 @@ def test_each_queue_has_a_dlq_after_five_receives_and_an_alarm_on_it(name):
     assert any(
         a["MetricName"] == "ApproximateNumberOfMessagesVisible"
         and a["Dimensions"] == [{"Name": "QueueName", "Value": {"GetAtt": [dlq_name, "QueueName"]}}]
-        and a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold"
+        and a["Threshold"] == 0
+        and a["ComparisonOperator"] == "GreaterThanThreshold"
         for a in alarms
     )
 

@@ -55,9 +55,12 @@ def test_every_event_type_has_a_model_and_exactly_one_producer_that_publishes_it
     services = [s.name for s in ROOT.iterdir() if s.name.endswith("_service") and s.is_dir()]
     for cls in EVENT_CLASSES:
         publishing = [
-            service for service in services
-            if any(re.search(rf"\b{cls.__name__}\.(first|caused_by)\(", path.read_text())
-                   for path in (ROOT / service).rglob("*.py"))
+            service
+            for service in services
+            if any(
+                re.search(rf"\b{cls.__name__}\.(first|caused_by)\(", path.read_text())
+                for path in (ROOT / service).rglob("*.py")
+            )
         ]
         assert publishing == [cls.PRODUCER.value], (cls.TYPE, publishing)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.stack import DEMO_CATALOGUE, Stack
+from scripts.stack import DEMO_CATALOGUE, STACK_NAME, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_CREDENTIALS = {
@@ -75,7 +75,7 @@ def _run(cmd: list[str], env: dict[str, str], log: Path) -> None:
 def _deploy(endpoint: str, log: Path) -> None:
     sam = _tool("SAM_CLI", ".venv-sam/bin/sam")
     arch = os.environ.get("LOCAL_ARCH") or ("arm64" if os.uname().machine in ("arm64", "aarch64") else "x86_64")
-    pyver = os.environ.get("LOCAL_PY") or "%d.%d" % sys.version_info[:2]
+    pyver = os.environ.get("LOCAL_PY") or "{}.{}".format(*sys.version_info[:2])
     params = f"PythonRuntime=python{pyver} Architecture={arch} SenderEmail=orders@shop.local"
     env = {
         **os.environ,
@@ -86,13 +86,34 @@ def _deploy(endpoint: str, log: Path) -> None:
         "LAMBDA_PYTHON_VERSION": pyver,
     }
     build_dir = ROOT / ".aws-sam" / "e2e"
-    _run([sam, "build", "--config-env", "local", "--build-dir", str(build_dir), "--parameter-overrides", params],
-         env, log)
+    _run(
+        [sam, "build", "--config-env", "local", "--build-dir", str(build_dir), "--parameter-overrides", params],
+        env,
+        log,
+    )
     import boto3
 
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="sam-artifacts-local")
-    _run([sam, "deploy", "--config-env", "local", "--template-file", str(build_dir / "template.yaml"),
-          "--parameter-overrides", params, "--no-progressbar"], env, log)
+    # With --template-file SAM looks for samconfig.toml beside the built template: name ours.
+    _run(
+        [
+            sam,
+            "deploy",
+            "--config-file",
+            str(ROOT / "samconfig.toml"),
+            "--config-env",
+            "local",
+            "--template-file",
+            str(build_dir / "template.yaml"),
+            "--stack-name",
+            STACK_NAME,
+            "--parameter-overrides",
+            params,
+            "--no-progressbar",
+        ],
+        env,
+        log,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +133,9 @@ def stack() -> Iterator[Stack]:
         process = subprocess.Popen(  # noqa: S603
             [ministack],
             env={**os.environ, "BIND_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), "IOT_MTLS_ENABLED": "false"},
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while not _healthy(endpoint):

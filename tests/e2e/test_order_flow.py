@@ -36,8 +36,9 @@ def test_order_is_priced_by_the_server_and_ships_with_four_emails(stack, custome
     assert placed.status == 201, placed.body
     order = placed.body
     assert order["status"] == "CREATED"
-    assert order["lines"] == [{"sku": sku, "name": f"Test product {sku}", "quantity": 2,
-                               "unit_price": "12.50", "line_total": "25.00"}]
+    assert order["lines"] == [
+        {"sku": sku, "name": f"Test product {sku}", "quantity": 2, "unit_price": "12.50", "line_total": "25.00"}
+    ]
     assert order["total"] == "25.00"
     assert stock_of(stack, sku) == 8
 
@@ -111,8 +112,10 @@ def test_a_burst_of_concurrent_orders_each_ends_with_its_exact_emails(stack, cus
     sku = new_product(stack, stock=100)
     declined = {3, 7}
     bodies = [
-        (customer if i % 2 else other_customer,
-         order_body(sku, quantity=1, payment_token="tok_chargeDeclined" if i in declined else "tok_visa"))
+        (
+            customer if i % 2 else other_customer,
+            order_body(sku, quantity=1, payment_token="tok_chargeDeclined" if i in declined else "tok_visa"),
+        )
         for i in range(12)
     ]
 

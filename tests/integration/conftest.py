@@ -50,17 +50,20 @@ class TopicSpy:
         sqs = boto3.client("sqs")
         self.topic_arn = sns.create_topic(Name="order-events")["TopicArn"]
         self.queue_url = sqs.create_queue(QueueName="topic-spy")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn,
-                      Attributes={"RawMessageDelivery": "true"})
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(
+            TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+        )
         self.sqs = sqs
 
     def published(self) -> list[Event[Any]]:
         events: list[Event[Any]] = []
         while True:
-            response = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
-                                                MessageAttributeNames=["All"])
+            response = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            )
             messages = response.get("Messages", [])
             if not messages:
                 return events

@@ -17,13 +17,16 @@ def create_order_tables(stock: dict[str, int] | None = None) -> dict[str, str]:
             BillingMode="PAY_PER_REQUEST",
         )
     for product in DEMO_CATALOGUE:
-        ddb.put_item(TableName="products", Item={
-            "sku": {"S": product["sku"]},
-            "name": {"S": product["name"]},
-            "price_cents": {"N": str(product["price_cents"])},
-            "currency": {"S": product["currency"]},
-            "stock": {"N": str((stock or {}).get(product["sku"], product["stock"]))},
-        })
+        ddb.put_item(
+            TableName="products",
+            Item={
+                "sku": {"S": product["sku"]},
+                "name": {"S": product["name"]},
+                "price_cents": {"N": str(product["price_cents"])},
+                "currency": {"S": product["currency"]},
+                "stock": {"N": str((stock or {}).get(product["sku"], product["stock"]))},
+            },
+        )
     return {"ORDERS_TABLE": "orders", "PRODUCTS_TABLE": "products"}
 
 

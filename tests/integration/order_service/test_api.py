@@ -43,8 +43,13 @@ def test_products_list_the_catalogue_with_stock(api):
 
     assert response["statusCode"] == 200
     products = {p["sku"]: p for p in json_body(response)["products"]}
-    assert products["LAMP-001"] == {"sku": "LAMP-001", "name": "Desk lamp", "price": "49.99",
-                                    "currency": "EUR", "stock": 3}
+    assert products["LAMP-001"] == {
+        "sku": "LAMP-001",
+        "name": "Desk lamp",
+        "price": "49.99",
+        "currency": "EUR",
+        "stock": 3,
+    }
 
 
 def test_placing_an_order_stores_it_reserves_stock_and_publishes(api, topic):
@@ -76,20 +81,27 @@ def test_quantity_above_stock_is_409_and_nothing_is_written(api, topic):
     assert topic.published() == []
 
 
-@pytest.mark.parametrize(("raw", "status", "code"), [
-    ('{"items": [', 400, "MALFORMED_JSON"),
-    ("", 422, "VALIDATION_ERROR"),
-    ("[]", 422, "VALIDATION_ERROR"),
-    ("null", 422, "VALIDATION_ERROR"),
-    ('{"items": []}', 422, "VALIDATION_ERROR"),
-    (json.dumps(body(("MUG-001", 0))), 422, "VALIDATION_ERROR"),
-    (json.dumps(body(("MUG-001", -1))), 422, "VALIDATION_ERROR"),
-    (json.dumps(body(("MUG-001", 1.5))), 422, "VALIDATION_ERROR"),
-    (json.dumps(body(("MUG-001", 10**9))), 422, "VALIDATION_ERROR"),
-    (json.dumps(body(("NOPE", 1))), 422, "UNKNOWN_SKU"),
-    (json.dumps({"items": [{"sku": "MUG-001", "quantity": 1}], "payment_token": "tok_visa"}), 422, "VALIDATION_ERROR"),
-    (json.dumps(body(("MUG-001", 1), token="4242424242424242")), 422, "VALIDATION_ERROR"),
-])
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        ('{"items": [', 400, "MALFORMED_JSON"),
+        ("", 422, "VALIDATION_ERROR"),
+        ("[]", 422, "VALIDATION_ERROR"),
+        ("null", 422, "VALIDATION_ERROR"),
+        ('{"items": []}', 422, "VALIDATION_ERROR"),
+        (json.dumps(body(("MUG-001", 0))), 422, "VALIDATION_ERROR"),
+        (json.dumps(body(("MUG-001", -1))), 422, "VALIDATION_ERROR"),
+        (json.dumps(body(("MUG-001", 1.5))), 422, "VALIDATION_ERROR"),
+        (json.dumps(body(("MUG-001", 10**9))), 422, "VALIDATION_ERROR"),
+        (json.dumps(body(("NOPE", 1))), 422, "UNKNOWN_SKU"),
+        (
+            json.dumps({"items": [{"sku": "MUG-001", "quantity": 1}], "payment_token": "tok_visa"}),
+            422,
+            "VALIDATION_ERROR",
+        ),
+        (json.dumps(body(("MUG-001", 1), token="4242424242424242")), 422, "VALIDATION_ERROR"),
+    ],
+)
 def test_bad_input_is_a_clear_4xx_that_writes_nothing(api, topic, raw, status, code):
     response = call(api, "POST", "/orders", raw_body=raw)
 
@@ -112,10 +124,17 @@ def test_validation_errors_say_which_field(api):
 def test_a_customer_reads_their_order_and_nobody_elses(api):
     order_id = json_body(place(api, body(("MUG-001", 1))))["order_id"]
 
-    mine = call(api, "GET", f"/orders/{order_id}", resource="/orders/{order_id}",
-                path_parameters={"order_id": order_id})
-    theirs = call(api, "GET", f"/orders/{order_id}", claims=EVE, resource="/orders/{order_id}",
-                  path_parameters={"order_id": order_id})
+    mine = call(
+        api, "GET", f"/orders/{order_id}", resource="/orders/{order_id}", path_parameters={"order_id": order_id}
+    )
+    theirs = call(
+        api,
+        "GET",
+        f"/orders/{order_id}",
+        claims=EVE,
+        resource="/orders/{order_id}",
+        path_parameters={"order_id": order_id},
+    )
 
     assert mine["statusCode"] == 200
     assert json_body(mine)["order_id"] == order_id

@@ -27,16 +27,20 @@ def consumer(env, monkeypatch):
 
 
 def placed(api, topic, token="tok_visa"):
-    body = {"items": [{"sku": "MUG-001", "quantity": 2}], "shipping_address": builders.address().model_dump(),
-            "payment_token": token}
+    body = {
+        "items": [{"sku": "MUG-001", "quantity": 2}],
+        "shipping_address": builders.address().model_dump(),
+        "payment_token": token,
+    }
     response = api.handler(builders.api_event("POST", "/orders", body, claims=ADA), builders.lambda_context())
     assert response["statusCode"] == 201
     return topic.published()[0]
 
 
 def read(api, order_id):
-    event = builders.api_event("GET", f"/orders/{order_id}", claims=ADA, resource="/orders/{order_id}",
-                               path_parameters={"order_id": order_id})
+    event = builders.api_event(
+        "GET", f"/orders/{order_id}", claims=ADA, resource="/orders/{order_id}", path_parameters={"order_id": order_id}
+    )
     return json_body(api.handler(event, builders.lambda_context()))
 
 
@@ -55,8 +59,12 @@ def test_the_chain_moves_the_order_to_shipped(api, consumer, topic):
 
     order = read(api, created.order_id)
     assert order["status"] == "SHIPPED"
-    assert [e["event_type"] for e in order["timeline"]] == ["ORDER_CREATED", "INVOICE_CREATED",
-                                                            "PAYMENT_CONFIRMED", "SHIPPED"]
+    assert [e["event_type"] for e in order["timeline"]] == [
+        "ORDER_CREATED",
+        "INVOICE_CREATED",
+        "PAYMENT_CONFIRMED",
+        "SHIPPED",
+    ]
     assert order["tracking_number"] == "SP123456789GB"
     assert order["invoice_number"] == invoiced.data.invoice_number
 

@@ -54,9 +54,7 @@ class FakeOrderStore:
             return False
         for line in release or []:
             self._add_stock(line.sku, line.quantity)
-        self.orders[order_id] = order.model_copy(
-            update={"status": to, "timeline": [*order.timeline, entry], **facts}
-        )
+        self.orders[order_id] = order.model_copy(update={"status": to, "timeline": [*order.timeline, entry], **facts})
         self.seen[order_id].add(entry.event_id)
         return True
 

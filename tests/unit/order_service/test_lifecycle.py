@@ -24,11 +24,14 @@ def _chain(final: str):
     return store, [created, invoiced, paid, last]
 
 
-@pytest.mark.parametrize(("final", "status"), [
-    ("SHIPPED", OrderStatus.SHIPPED),
-    ("PAYMENT_FAILED", OrderStatus.PAYMENT_FAILED),
-    ("SHIPMENT_ERROR", OrderStatus.SHIPMENT_FAILED),
-])
+@pytest.mark.parametrize(
+    ("final", "status"),
+    [
+        ("SHIPPED", OrderStatus.SHIPPED),
+        ("PAYMENT_FAILED", OrderStatus.PAYMENT_FAILED),
+        ("SHIPMENT_ERROR", OrderStatus.SHIPMENT_FAILED),
+    ],
+)
 def test_every_arrival_order_and_duplication_ends_in_the_same_state(final, status):
     """Whatever order SQS delivers a chain in, and however often, the order ends the
     same: right status, every event once in the timeline, stock released at most once."""
@@ -51,5 +54,3 @@ def test_every_event_type_has_a_transition_and_targets_are_reachable():
         if transition.to is not None:
             assert transition.to not in transition.allowed_from  # no self-loops: a status is entered once
             assert OrderStatus.CREATED in transition.allowed_from
-
-

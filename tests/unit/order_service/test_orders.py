@@ -15,18 +15,22 @@ ADA = Customer(customer_id="cust-ada", email="ada@example.com")
 
 
 def catalogue() -> FakeOrderStore:
-    return FakeOrderStore([
-        Product(sku="MUG-001", name="Coffee mug", price_cents=1299, currency="EUR", stock=10),
-        Product(sku="TEE-001", name="T-shirt", price_cents=1999, currency="EUR", stock=1),
-    ])
+    return FakeOrderStore(
+        [
+            Product(sku="MUG-001", name="Coffee mug", price_cents=1299, currency="EUR", stock=10),
+            Product(sku="TEE-001", name="T-shirt", price_cents=1999, currency="EUR", stock=1),
+        ]
+    )
 
 
 def request(*items: tuple[str, int], token: str = "tok_visa") -> PlaceOrderRequest:
-    return PlaceOrderRequest.model_validate({
-        "items": [{"sku": sku, "quantity": qty, "price": "0.01"} for sku, qty in items],
-        "shipping_address": builders.address().model_dump(),
-        "payment_token": token,
-    })
+    return PlaceOrderRequest.model_validate(
+        {
+            "items": [{"sku": sku, "quantity": qty, "price": "0.01"} for sku, qty in items],
+            "shipping_address": builders.address().model_dump(),
+            "payment_token": token,
+        }
+    )
 
 
 def test_order_is_priced_from_the_catalogue_not_the_client():
@@ -35,7 +39,9 @@ def test_order_is_priced_from_the_catalogue_not_the_client():
     order = place_order(request(("MUG-001", 2), ("TEE-001", 1)), ADA, store, publisher)
 
     assert [(line.sku, line.unit_price_cents, line.line_total_cents) for line in order.lines] == [
-        ("MUG-001", 1299, 2598), ("TEE-001", 1999, 1999)]
+        ("MUG-001", 1299, 2598),
+        ("TEE-001", 1999, 1999),
+    ]
     assert order.total_cents == 4597
     assert order.status is OrderStatus.CREATED
     assert order.customer_id == "cust-ada"
@@ -117,8 +123,10 @@ def test_the_happy_chain_moves_the_order_forward_and_keeps_its_facts():
     assert outcomes == [Applied.RECORDED] + [Applied.STATUS_CHANGED] * 3
     order = store.orders[created.order_id]
     assert order.status is OrderStatus.SHIPPED
-    assert [e.event_type for e in order.timeline] == [t.value for t in (
-        EventType.ORDER_CREATED, EventType.INVOICE_CREATED, EventType.PAYMENT_CONFIRMED, EventType.SHIPPED)]
+    assert [e.event_type for e in order.timeline] == [
+        t.value
+        for t in (EventType.ORDER_CREATED, EventType.INVOICE_CREATED, EventType.PAYMENT_CONFIRMED, EventType.SHIPPED)
+    ]
     assert order.invoice_number == invoiced.data.invoice_number
     assert order.tracking_number == "SP123456789GB"
 
