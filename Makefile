@@ -19,7 +19,8 @@ SENDER_EMAIL ?= orders@shop.local
 # template's defaults, arm64 and python3.13).
 LOCAL_ARCH = $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 LOCAL_PY = $(shell $(MINISTACK_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) SenderEmail=$(SENDER_EMAIL)
+LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) TracingEnabled=false \
+	SenderEmail=$(SENDER_EMAIL)
 # Sample credentials for the local emulator only.
 LOCAL_AWS = AWS_ENDPOINT_URL=http://127.0.0.1:$(MINISTACK_PORT) AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
@@ -81,7 +82,7 @@ inbox: install ## print a customer's emails (EMAIL=... , default the demo custom
 
 # ------------------------------------------------------------------ quality
 .PHONY: test
-test: install ## every test tier: unit, integration (moto), contract, end-to-end (MiniStack)
+test: install lint ## lint, then every test tier: unit, integration (moto), contract, end-to-end (MiniStack)
 	SAM_CLI=$(abspath $(SAM)) MINISTACK_BIN=$(abspath $(MINISTACK_VENV)/bin/ministack) \
 	LOCAL_ARCH=$(LOCAL_ARCH) LOCAL_PY=$(LOCAL_PY) SAM_CLI_TELEMETRY=0 \
 		$(PY) -m pytest tests
@@ -90,9 +91,17 @@ test: install ## every test tier: unit, integration (moto), contract, end-to-end
 test-fast: install ## unit, integration and contract tests only (no emulator)
 	$(PY) -m pytest tests --ignore=tests/e2e
 
+.PHONY: bench
+bench: install ## cold-start import cost and POST->SHIPPED latency, as ratios to baselines (uses/starts the local stack)
+	scripts/ministack.sh start $(MINISTACK_PORT)
+	@$(LOCAL_AWS) $(PY) -c "from scripts.stack import Stack; Stack.load()" 2>/dev/null \
+		|| $(MAKE) --no-print-directory deploy-local
+	$(LOCAL_AWS) $(PY) -m scripts.bench
+
 .PHONY: lint
 lint: install ## ruff, sam validate --lint, cfn-lint
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 
