@@ -173,9 +173,42 @@ def api_place_order() -> dict[str, Any]:
     }
 
 
+def outbox_insert(event: Event[Any]) -> dict[str, Any]:
+    """The outbox table's stream record of a queued event (DynamoDB JSON)."""
+    image = {
+        "event_id": {"S": event.event_id},
+        "order_id": {"S": event.order_id},
+        "event": {"S": event.model_dump_json()},
+        "expiration": {"N": "1767873600"},
+    }
+    return {
+        "Records": [
+            {
+                "eventID": _id("outbox-record"),
+                "eventName": "INSERT",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": REGION,
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1767268800,
+                    "Keys": {"event_id": {"S": event.event_id}},
+                    "NewImage": image,
+                    "SequenceNumber": "100000000000000000001",
+                    "SizeBytes": 1024,
+                    "StreamViewType": "NEW_IMAGE",
+                },
+                "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/outbox/stream/2026-01-01T00:00:00.000",
+            }
+        ]
+    }
+
+
 def generate() -> dict[str, dict[str, Any]]:
     chain = sample_chain()
-    samples: dict[str, dict[str, Any]] = {"OrderApiFunction": api_place_order()}
+    samples: dict[str, dict[str, Any]] = {
+        "OrderApiFunction": api_place_order(),
+        "OrderOutboxFunction": outbox_insert(chain[EventType.ORDER_CREATED]),
+    }
     for subscription in SUBSCRIPTIONS:
         samples[subscription.function] = {
             "Records": [

@@ -6,5 +6,6 @@ from events.settings import Settings
 class OrderSettings(Settings):
     orders_table: str
     products_table: str
-    order_events_topic_arn: str
-    idempotency_table: str | None = None
+    outbox_table: str = ""
+    idempotency_table: str = ""  # also remembers POST /orders Idempotency-Keys
+    order_events_topic_arn: str = ""

@@ -8,17 +8,20 @@ never disagree.
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from events.models import OrderLine
-from order_service.domain.errors import OrderNotFound, OutOfStock
+from events.models import Event, OrderLine
+from order_service.domain.errors import OrderNotFound, OutOfStock, RequestAlreadyRecorded
 from order_service.domain.lifecycle import OrderStatus
-from order_service.domain.model import Order, Product, TimelineEntry
+from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
+OUTBOX_TTL_SECONDS = 7 * 24 * 3600  # a backstop: the relay deletes entries once published
+REQUEST_TTL_SECONDS = 24 * 3600  # how long an Idempotency-Key is remembered
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -49,9 +52,18 @@ def _cancellation_codes(error: ClientError) -> list[str]:
 
 
 class DynamoDBOrderStore:
-    def __init__(self, orders_table: str, products_table: str, client: Any = None) -> None:
+    def __init__(
+        self,
+        orders_table: str,
+        products_table: str,
+        outbox_table: str = "",
+        requests_table: str = "",
+        client: Any = None,
+    ) -> None:
         self.orders_table = orders_table
         self.products_table = products_table
+        self.outbox_table = outbox_table
+        self.requests_table = requests_table
         if client is None:
             from events.aws import client as make_client
 
@@ -85,7 +97,7 @@ class DynamoDBOrderStore:
         self.client.put_item(TableName=self.products_table, Item=to_item(product.model_dump()))
 
     # orders ----------------------------------------------------------------
-    def create_order(self, order: Order) -> None:
+    def create_order(self, order: Order, announcement: Event[Any], request: RecordedRequest | None) -> None:
         items: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -93,8 +105,42 @@ class DynamoDBOrderStore:
                     "Item": to_item(_order_to_dict(order)),
                     "ConditionExpression": "attribute_not_exists(order_id)",
                 }
-            }
+            },
+            {
+                # The transactional outbox: the relay (a stream consumer of this table)
+                # publishes the event, so a stored order always reaches the topic.
+                "Put": {
+                    "TableName": self.outbox_table,
+                    "Item": to_item(
+                        {
+                            "event_id": announcement.event_id,
+                            "order_id": announcement.order_id,
+                            "event": announcement.model_dump_json(),
+                            "expiration": int(time.time()) + OUTBOX_TTL_SECONDS,
+                        }
+                    ),
+                }
+            },
         ]
+        if request is not None:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.requests_table,
+                        "Item": to_item(
+                            {
+                                "id": _request_id(request.customer_id, request.key),
+                                "request_hash": request.request_hash,
+                                "order_id": request.order_id,
+                                "expiration": int(time.time()) + REQUEST_TTL_SECONDS,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(id) OR expiration < :now",
+                        "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+                    }
+                }
+            )
+        first_line = len(items)
         for line in order.lines:
             items.append(
                 {
@@ -113,12 +159,29 @@ class DynamoDBOrderStore:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             codes = _cancellation_codes(error)
-            # Reason 0 is the order's Put; then one per line, in order.
-            line_codes = zip(order.lines, codes[1:], strict=False)
+            if request is not None and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+                raise RequestAlreadyRecorded(request.key) from error
+            line_codes = zip(order.lines, codes[first_line:], strict=False)
             short = [line.sku for line, code in line_codes if code == "ConditionalCheckFailed"]
             if not short and codes:  # no per-item reasons: name every line
                 raise
             raise OutOfStock(short or [line.sku for line in order.lines]) from error
+
+    def find_request(self, customer_id: str, key: str) -> RecordedRequest | None:
+        item = self.client.get_item(
+            TableName=self.requests_table, Key={"id": {"S": _request_id(customer_id, key)}}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        record = from_item(item)
+        if int(record["expiration"]) < time.time():  # TTL deletes lazily
+            return None
+        return RecordedRequest(
+            customer_id=customer_id, key=key, request_hash=record["request_hash"], order_id=record["order_id"]
+        )
+
+    def delete_outbox_entry(self, event_id: str) -> None:
+        self.client.delete_item(TableName=self.outbox_table, Key={"event_id": {"S": event_id}})
 
     def get_order(self, order_id: str) -> Order | None:
         response = self.client.get_item(
@@ -205,6 +268,11 @@ class DynamoDBOrderStore:
                 raise OrderNotFound(order_id) from error
             return False
         return True
+
+
+def _request_id(customer_id: str, key: str) -> str:
+    # Keys are per customer: two customers may pick the same key.
+    return f"order_service.place_order#{customer_id}#{key}"
 
 
 def _entry_to_dict(entry: TimelineEntry) -> dict[str, Any]:

@@ -38,6 +38,22 @@ class OutOfStock(OrderError):
         self.skus = skus
 
 
+class IdempotencyKeyReused(OrderError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    http_status = 409
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            "this Idempotency-Key was already used with a different request body",
+            [{"header": "Idempotency-Key", "reason": "reused with another request"}],
+        )
+        self.key = key
+
+
+class RequestAlreadyRecorded(Exception):
+    """Raised by the store when an Idempotency-Key was claimed by a concurrent request."""
+
+
 class OrderNotFound(OrderError):
     code = "ORDER_NOT_FOUND"
     http_status = 404

@@ -20,6 +20,17 @@ class Product(BaseModel):
     stock: int
 
 
+class RecordedRequest(BaseModel):
+    """A POST /orders that carried an Idempotency-Key, and the order it created."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    key: str
+    request_hash: str
+    order_id: str
+
+
 class TimelineEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -20,15 +22,37 @@ from events.models import (
     ShipmentErrorData,
     ShippedData,
 )
-from order_service.domain.errors import OrderNotFound, UnknownProducts
+from order_service.domain.errors import IdempotencyKeyReused, OrderNotFound, RequestAlreadyRecorded, UnknownProducts
 from order_service.domain.lifecycle import TRANSITIONS, OrderStatus
-from order_service.domain.model import Order, TimelineEntry
-from order_service.domain.ports import OrderStore, Publisher
+from order_service.domain.model import Order, RecordedRequest, TimelineEntry
+from order_service.domain.ports import OrderStore
 from order_service.models.api import Customer, PlaceOrderRequest
 
 
-def place_order(request: PlaceOrderRequest, customer: Customer, store: OrderStore, publisher: Publisher) -> Order:
-    """Price the request from the catalogue, store it reserving stock, announce it."""
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    replayed: bool = False  # an earlier request with the same Idempotency-Key created it
+
+
+def place_order(
+    request: PlaceOrderRequest,
+    customer: Customer,
+    store: OrderStore,
+    idempotency_key: str | None = None,
+) -> PlacedOrder:
+    """Price the request from the catalogue; store it, reserve its stock and queue its
+    announcement (ORDER_CREATED) in the outbox, all in one transaction.
+
+    With an Idempotency-Key, a retried request returns the order the first one created
+    (no second order, reservation or charge); the same key with another body is refused.
+    """
+    request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    if idempotency_key is not None:
+        earlier = store.find_request(customer.customer_id, idempotency_key)
+        if earlier is not None:
+            return _replay(earlier, request_hash, store)
+
     quantities: Counter[str] = Counter()
     for item in request.items:  # the same sku twice is one line
         quantities[item.sku] += item.quantity
@@ -59,15 +83,36 @@ def place_order(request: PlaceOrderRequest, customer: Customer, store: OrderStor
         shipping_address=request.shipping_address,
         created_at=datetime.now(UTC),
     )
-    store.create_order(order)
-    publisher.publish(
-        OrderCreated.first(
-            order_id=order.order_id,
-            customer_id=order.customer_id,
-            data=OrderCreatedData(order=snapshot(order), payment_token=request.payment_token),
-        )
+    announcement = OrderCreated.first(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        data=OrderCreatedData(order=snapshot(order), payment_token=request.payment_token),
     )
-    return order
+    recorded = (
+        RecordedRequest(
+            customer_id=customer.customer_id, key=idempotency_key, request_hash=request_hash, order_id=order.order_id
+        )
+        if idempotency_key is not None
+        else None
+    )
+    try:
+        store.create_order(order, announcement, recorded)
+    except RequestAlreadyRecorded:  # a concurrent retry won the race
+        assert idempotency_key is not None
+        earlier = store.find_request(customer.customer_id, idempotency_key)
+        if earlier is None:
+            raise
+        return _replay(earlier, request_hash, store)
+    return PlacedOrder(order)
+
+
+def _replay(earlier: RecordedRequest, request_hash: str, store: OrderStore) -> PlacedOrder:
+    if earlier.request_hash != request_hash:
+        raise IdempotencyKeyReused(earlier.key)
+    order = store.get_order(earlier.order_id)
+    if order is None:
+        raise OrderNotFound(earlier.order_id)
+    return PlacedOrder(order, replayed=True)
 
 
 def snapshot(order: Order) -> OrderSnapshot:

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from events.models import Event, OrderLine
 from order_service.domain.lifecycle import OrderStatus
-from order_service.domain.model import Order, Product, TimelineEntry
+from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
 
 class OrderStore(Protocol):
@@ -15,8 +15,12 @@ class OrderStore(Protocol):
 
     def get_products(self, skus: list[str]) -> dict[str, Product]: ...
 
-    def create_order(self, order: Order) -> None:
-        """Store the order and reserve its stock atomically; raise OutOfStock."""
+    def create_order(self, order: Order, announcement: Event[Any], request: RecordedRequest | None) -> None:
+        """Atomically: store the order, reserve its stock, put its announcement in the
+        outbox, and record the request's Idempotency-Key. Raise OutOfStock, or
+        RequestAlreadyRecorded when a concurrent request claimed the key first."""
+
+    def find_request(self, customer_id: str, key: str) -> RecordedRequest | None: ...
 
     def get_order(self, order_id: str) -> Order | None: ...
 

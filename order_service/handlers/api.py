@@ -10,12 +10,11 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from events.observability import logger, metrics, tracer
-from events.publisher import EventPublisher
 from order_service.adapters.dynamodb import DynamoDBOrderStore
 from order_service.domain import orders
 from order_service.domain.errors import OrderError
@@ -31,8 +30,9 @@ from order_service.models.api import (
 from order_service.settings import OrderSettings
 
 settings = OrderSettings.from_env()
-store = DynamoDBOrderStore(settings.orders_table, settings.products_table)
-publisher = EventPublisher(settings.order_events_topic_arn)
+store = DynamoDBOrderStore(
+    settings.orders_table, settings.products_table, settings.outbox_table, settings.idempotency_table
+)
 app = APIGatewayRestResolver(enable_validation=True)
 
 
@@ -62,11 +62,29 @@ def list_products() -> Response[str]:
     return _json(200, ProductList(products=[ProductView.of(p) for p in store.list_products()]))
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Client-chosen key: a retry with the same key and body returns the same order",
+    ),
+]
+
+
 @app.post("/orders")
-def place_order(request: PlaceOrderRequest) -> Response[str]:
+def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
     customer = current_customer()
-    order = orders.place_order(request, customer, store, publisher)
+    placed = orders.place_order(request, customer, store, idempotency_key)
+    order = placed.order
     logger.set_correlation_id(order.order_id)
+    if placed.replayed:
+        logger.info("order request replayed", extra={"order_id": order.order_id})
+        response = _json(201, OrderView.of(order))
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
     logger.info("order placed", extra={"lines": len(order.lines), "total_cents": order.total_cents})
     metrics.add_metric(name="OrderPlaced", unit="Count", value=1)
     return _json(201, OrderView.of(order))

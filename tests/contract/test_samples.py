@@ -39,6 +39,14 @@ def test_consumer_samples_validate_against_the_models(subscription):
         assert record["messageAttributes"]["event_type"]["stringValue"] == event.event_type.value
 
 
+def test_the_outbox_sample_carries_a_valid_event():
+    sample = json.loads((samples.SAMPLES_DIR / "OrderOutboxFunction.json").read_text())
+
+    [record] = sample["Records"]
+    assert record["eventName"] == "INSERT"
+    assert parse_event(record["dynamodb"]["NewImage"]["event"]["S"]).event_type == "ORDER_CREATED"
+
+
 def test_the_api_sample_is_a_valid_order_request():
     sample = json.loads((samples.SAMPLES_DIR / "OrderApiFunction.json").read_text())
 

@@ -9,7 +9,7 @@ from scripts.stack import DEMO_CATALOGUE
 
 def create_order_tables(stock: dict[str, int] | None = None) -> dict[str, str]:
     ddb = boto3.client("dynamodb")
-    for name, key in (("orders", "order_id"), ("products", "sku")):
+    for name, key in (("orders", "order_id"), ("products", "sku"), ("outbox", "event_id"), ("idempotency", "id")):
         ddb.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
@@ -27,7 +27,41 @@ def create_order_tables(stock: dict[str, int] | None = None) -> dict[str, str]:
                 "stock": {"N": str((stock or {}).get(product["sku"], product["stock"]))},
             },
         )
-    return {"ORDERS_TABLE": "orders", "PRODUCTS_TABLE": "products"}
+    return {
+        "ORDERS_TABLE": "orders",
+        "PRODUCTS_TABLE": "products",
+        "OUTBOX_TABLE": "outbox",
+        "IDEMPOTENCY_TABLE": "idempotency",
+    }
+
+
+def outbox_stream_event() -> dict:
+    """The outbox table's current items as the INSERT records of a DynamoDB stream batch."""
+    items = boto3.client("dynamodb").scan(TableName="outbox")["Items"]
+    return {
+        "Records": [
+            {
+                "eventID": str(index),
+                "eventName": "INSERT",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "Keys": {"event_id": item["event_id"]},
+                    "NewImage": item,
+                    "SequenceNumber": str(100 + index),
+                    "SizeBytes": 100,
+                    "StreamViewType": "NEW_IMAGE",
+                },
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/outbox/stream/2026-01-01T00:00:00.000",
+            }
+            for index, item in enumerate(items)
+        ]
+    }
+
+
+def outbox_size() -> int:
+    return int(boto3.client("dynamodb").scan(TableName="outbox", Select="COUNT")["Count"])
 
 
 def stock_of(sku: str) -> int:

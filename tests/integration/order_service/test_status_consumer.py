@@ -6,7 +6,7 @@ import pytest
 
 from tests import builders
 from tests.integration.conftest import failed_ids, json_body, load_handler
-from tests.integration.order_service.tables import create_order_tables, stock_of
+from tests.integration.order_service.tables import create_order_tables, outbox_stream_event, stock_of
 
 ADA = builders.customer_claims(sub="cust-ada", email="ada@example.com")
 
@@ -22,11 +22,17 @@ def api(env, monkeypatch):
 
 
 @pytest.fixture
+def relay(env, monkeypatch):
+    module = load_handler("order_service.handlers.relay_outbox", env, monkeypatch)
+    return lambda: module.handler(outbox_stream_event(), builders.lambda_context("outbox-relay"))
+
+
+@pytest.fixture
 def consumer(env, monkeypatch):
     return load_handler("order_service.handlers.handle_order_events", env, monkeypatch)
 
 
-def placed(api, topic, token="tok_visa"):
+def placed(api, relay, topic, token="tok_visa"):
     body = {
         "items": [{"sku": "MUG-001", "quantity": 2}],
         "shipping_address": builders.address().model_dump(),
@@ -34,6 +40,7 @@ def placed(api, topic, token="tok_visa"):
     }
     response = api.handler(builders.api_event("POST", "/orders", body, claims=ADA), builders.lambda_context())
     assert response["statusCode"] == 201
+    relay()
     return topic.published()[0]
 
 
@@ -48,8 +55,8 @@ def deliver(consumer, *events):
     return consumer.handler(builders.sqs_batch(*events), builders.lambda_context("order-status"))
 
 
-def test_the_chain_moves_the_order_to_shipped(api, consumer, topic):
-    created = placed(api, topic)
+def test_the_chain_moves_the_order_to_shipped(api, relay, consumer, topic):
+    created = placed(api, relay, topic)
     invoiced = builders.invoice_created(created)
     paid = builders.payment_confirmed(invoiced)
     shipped = builders.shipped(paid)
@@ -69,8 +76,8 @@ def test_the_chain_moves_the_order_to_shipped(api, consumer, topic):
     assert order["invoice_number"] == invoiced.data.invoice_number
 
 
-def test_duplicates_and_late_events_never_move_it_backwards(api, consumer, topic):
-    created = placed(api, topic)
+def test_duplicates_and_late_events_never_move_it_backwards(api, relay, consumer, topic):
+    created = placed(api, relay, topic)
     invoiced = builders.invoice_created(created)
     paid = builders.payment_confirmed(invoiced)
 
@@ -82,8 +89,8 @@ def test_duplicates_and_late_events_never_move_it_backwards(api, consumer, topic
     assert sorted(e["event_type"] for e in order["timeline"]) == ["INVOICE_CREATED", "PAYMENT_CONFIRMED"]
 
 
-def test_payment_failure_releases_stock_exactly_once(api, consumer, topic):
-    created = placed(api, topic, token="tok_chargeDeclined")
+def test_payment_failure_releases_stock_exactly_once(api, relay, consumer, topic):
+    created = placed(api, relay, topic, token="tok_chargeDeclined")
     failed = builders.payment_failed(builders.invoice_created(created))
     assert stock_of("MUG-001") == 98
 
@@ -94,16 +101,16 @@ def test_payment_failure_releases_stock_exactly_once(api, consumer, topic):
     assert stock_of("MUG-001") == 100
 
 
-def test_shipment_error_releases_stock(api, consumer, topic):
-    created = placed(api, topic)
+def test_shipment_error_releases_stock(api, relay, consumer, topic):
+    created = placed(api, relay, topic)
     deliver(consumer, builders.shipment_error(builders.payment_confirmed(builders.invoice_created(created))))
 
     assert read(api, created.order_id)["status"] == "SHIPMENT_FAILED"
     assert stock_of("MUG-001") == 100
 
 
-def test_a_bad_record_fails_alone(api, consumer, topic):
-    created = placed(api, topic)
+def test_a_bad_record_fails_alone(api, relay, consumer, topic):
+    created = placed(api, relay, topic)
     batch = builders.sqs_batch("{not json", builders.order_created(), created)
 
     response = consumer.handler(batch, builders.lambda_context())

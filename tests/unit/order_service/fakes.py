@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from events.models import Event, OrderLine
-from order_service.domain.errors import OrderNotFound, OutOfStock
+from order_service.domain.errors import OrderNotFound, OutOfStock, RequestAlreadyRecorded
 from order_service.domain.lifecycle import OrderStatus
-from order_service.domain.model import Order, Product, TimelineEntry
+from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
 
 class FakeOrderStore:
@@ -15,6 +15,8 @@ class FakeOrderStore:
         self.products = {p.sku: p for p in products or []}
         self.orders: dict[str, Order] = {}
         self.seen: dict[str, set[str]] = {}
+        self.outbox: list[Event[Any]] = []
+        self.requests: dict[tuple[str, str], RecordedRequest] = {}
 
     def list_products(self) -> list[Product]:
         return sorted(self.products.values(), key=lambda p: p.sku)
@@ -28,7 +30,9 @@ class FakeOrderStore:
     def _add_stock(self, sku: str, delta: int) -> None:
         self.products[sku] = self.products[sku].model_copy(update={"stock": self.products[sku].stock + delta})
 
-    def create_order(self, order: Order) -> None:
+    def create_order(self, order: Order, announcement: Event[Any], request: RecordedRequest | None) -> None:
+        if request is not None and (request.customer_id, request.key) in self.requests:
+            raise RequestAlreadyRecorded(request.key)
         short = [line.sku for line in order.lines if self.products[line.sku].stock < line.quantity]
         if short:
             raise OutOfStock(short)
@@ -36,6 +40,12 @@ class FakeOrderStore:
             self._add_stock(line.sku, -line.quantity)
         self.orders[order.order_id] = order.model_copy(deep=True)
         self.seen[order.order_id] = set()
+        self.outbox.append(announcement)
+        if request is not None:
+            self.requests[(request.customer_id, request.key)] = request
+
+    def find_request(self, customer_id: str, key: str) -> RecordedRequest | None:
+        return self.requests.get((customer_id, key))
 
     def get_order(self, order_id: str) -> Order | None:
         return self.orders.get(order_id)
@@ -67,15 +77,3 @@ class FakeOrderStore:
         self.orders[order_id] = order.model_copy(update={"timeline": [*order.timeline, entry]})
         self.seen[order_id].add(entry.event_id)
         return True
-
-
-class FakePublisher:
-    def __init__(self, fail: bool = False) -> None:
-        self.events: list[Event[Any]] = []
-        self.fail = fail
-
-    def publish(self, event: Event[Any]) -> str:
-        if self.fail:
-            raise ConnectionError("topic unreachable")
-        self.events.append(event)
-        return f"msg-{len(self.events)}"

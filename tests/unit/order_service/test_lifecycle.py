@@ -8,14 +8,13 @@ from events.models import EventType
 from order_service.domain.lifecycle import TRANSITIONS, OrderStatus
 from order_service.domain.orders import apply_event, place_order
 from tests import builders
-from tests.unit.order_service.fakes import FakePublisher
 from tests.unit.order_service.test_orders import ADA, catalogue, request
 
 
 def _chain(final: str):
-    store, publisher = catalogue(), FakePublisher()
-    place_order(request(("MUG-001", 2)), ADA, store, publisher)
-    created = publisher.events[0]
+    store = catalogue()
+    place_order(request(("MUG-001", 2)), ADA, store)
+    created = store.outbox[0]
     invoiced = builders.invoice_created(created)
     if final == "PAYMENT_FAILED":
         return store, [created, invoiced, builders.payment_failed(invoiced)]

@@ -9,7 +9,7 @@ from order_service.domain.model import Product
 from order_service.domain.orders import Applied, apply_event, get_customer_order, place_order
 from order_service.models.api import Customer, PlaceOrderRequest
 from tests import builders
-from tests.unit.order_service.fakes import FakeOrderStore, FakePublisher
+from tests.unit.order_service.fakes import FakeOrderStore
 
 ADA = Customer(customer_id="cust-ada", email="ada@example.com")
 
@@ -34,9 +34,9 @@ def request(*items: tuple[str, int], token: str = "tok_visa") -> PlaceOrderReque
 
 
 def test_order_is_priced_from_the_catalogue_not_the_client():
-    store, publisher = catalogue(), FakePublisher()
+    store = catalogue()
 
-    order = place_order(request(("MUG-001", 2), ("TEE-001", 1)), ADA, store, publisher)
+    order = place_order(request(("MUG-001", 2), ("TEE-001", 1)), ADA, store).order
 
     assert [(line.sku, line.unit_price_cents, line.line_total_cents) for line in order.lines] == [
         ("MUG-001", 1299, 2598),
@@ -48,13 +48,13 @@ def test_order_is_priced_from_the_catalogue_not_the_client():
 
 
 def test_placing_reserves_stock_stores_and_publishes_order_created():
-    store, publisher = catalogue(), FakePublisher()
+    store = catalogue()
 
-    order = place_order(request(("MUG-001", 3)), ADA, store, publisher)
+    order = place_order(request(("MUG-001", 3)), ADA, store).order
 
     assert store.stock("MUG-001") == 7
     assert store.get_order(order.order_id) is not None
-    [event] = publisher.events
+    [event] = store.outbox
     assert isinstance(event, OrderCreated)
     assert event.order_id == order.order_id
     assert event.customer_id == "cust-ada"
@@ -65,35 +65,35 @@ def test_placing_reserves_stock_stores_and_publishes_order_created():
 
 
 def test_the_same_sku_twice_is_one_line():
-    order = place_order(request(("MUG-001", 1), ("MUG-001", 2)), ADA, catalogue(), FakePublisher())
+    order = place_order(request(("MUG-001", 1), ("MUG-001", 2)), ADA, catalogue()).order
 
     assert [(line.sku, line.quantity) for line in order.lines] == [("MUG-001", 3)]
 
 
 def test_unknown_skus_are_named_and_nothing_happens():
-    store, publisher = catalogue(), FakePublisher()
+    store = catalogue()
 
     with pytest.raises(UnknownProducts) as raised:
-        place_order(request(("MUG-001", 1), ("NOPE", 1), ("ALSO-NOPE", 1)), ADA, store, publisher)
+        place_order(request(("MUG-001", 1), ("NOPE", 1), ("ALSO-NOPE", 1)), ADA, store)
 
     assert raised.value.skus == ["ALSO-NOPE", "NOPE"]
-    assert store.orders == {} and publisher.events == [] and store.stock("MUG-001") == 10
+    assert store.orders == {} and store.outbox == [] and store.stock("MUG-001") == 10
 
 
 def test_quantity_above_stock_is_out_of_stock_and_nothing_happens():
-    store, publisher = catalogue(), FakePublisher()
+    store = catalogue()
 
     with pytest.raises(OutOfStock) as raised:
-        place_order(request(("MUG-001", 1), ("TEE-001", 2)), ADA, store, publisher)
+        place_order(request(("MUG-001", 1), ("TEE-001", 2)), ADA, store)
 
     assert raised.value.skus == ["TEE-001"]
-    assert store.orders == {} and publisher.events == []
+    assert store.orders == {} and store.outbox == []
     assert store.stock("MUG-001") == 10 and store.stock("TEE-001") == 1
 
 
 def test_a_customer_reads_only_their_own_orders():
     store = catalogue()
-    order = place_order(request(("MUG-001", 1)), ADA, store, FakePublisher())
+    order = place_order(request(("MUG-001", 1)), ADA, store).order
 
     assert get_customer_order(order.order_id, "cust-ada", store).order_id == order.order_id
     with pytest.raises(OrderNotFound):
@@ -103,9 +103,9 @@ def test_a_customer_reads_only_their_own_orders():
 
 
 def _placed(token: str = "tok_visa") -> tuple[FakeOrderStore, OrderCreated]:
-    store, publisher = catalogue(), FakePublisher()
-    place_order(request(("MUG-001", 2), token=token), ADA, store, publisher)
-    return store, publisher.events[0]
+    store = catalogue()
+    place_order(request(("MUG-001", 2), token=token), ADA, store)
+    return store, store.outbox[0]
 
 
 def _status(store: FakeOrderStore, event: OrderCreated) -> OrderStatus:

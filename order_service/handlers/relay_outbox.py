@@ -1,0 +1,47 @@
+"""The outbox relay: publishes every event the order service queued in its outbox.
+
+A DynamoDB stream consumer of the outbox table. An order, its stock reservation and
+its ORDER_CREATED are written in one transaction, and this relay publishes the event,
+so an order that was stored always reaches the topic, even when SNS is down at the
+time: the stream record fails, is retried, and is published once SNS answers.
+Publishing twice (a retry after a publish whose entry delete failed) is harmless: the
+event keeps its event_id and every consumer is idempotent on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from events.models import parse_event
+from events.observability import logger, metrics, tracer
+from events.publisher import EventPublisher
+from order_service.adapters.dynamodb import DynamoDBOrderStore
+from order_service.settings import OrderSettings
+
+settings = OrderSettings.from_env()
+store = DynamoDBOrderStore(settings.orders_table, settings.products_table, settings.outbox_table)
+publisher = EventPublisher(settings.order_events_topic_arn)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def relay_record(record: DynamoDBRecord) -> None:
+    if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
+        return  # the relay's own deletes, and TTL expiries
+    image = record.dynamodb.new_image
+    event = parse_event(image["event"])
+    logger.set_correlation_id(event.order_id)
+    publisher.publish(event)
+    store.delete_outbox_entry(event.event_id)
+    logger.info("event relayed", extra={"event_id": event.event_id, "event_type": event.event_type.value})
+    metrics.add_metric(name="OutboxRelayed", unit="Count", value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=relay_record, processor=processor, context=context)
