@@ -80,6 +80,14 @@ token: install ## print a fresh ID token of the demo customer (EMAIL=... for ano
 inbox: install ## print a customer's emails (EMAIL=... , default the demo customer)
 	@$(LOCAL_AWS) $(PY) -m scripts.local inbox $(EMAIL)
 
+.PHONY: dlq
+dlq: install ## how many messages wait in each dead-letter queue
+	@$(LOCAL_AWS) $(PY) -m scripts.local dlq
+
+.PHONY: redrive
+redrive: install ## move DLQ messages back to their queues after a fix (QUEUE=invoice|billing|...; default all)
+	@$(LOCAL_AWS) $(PY) -m scripts.local redrive $(QUEUE)
+
 # ------------------------------------------------------------------ quality
 .PHONY: test
 test: install lint ## lint, then every test tier: unit, integration (moto), contract, end-to-end (MiniStack)

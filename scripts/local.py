@@ -4,6 +4,9 @@ python -m scripts.local setup            seed the catalogue, create the demo cus
 python -m scripts.local info             print the API URL, a curl example and where the emails are
 python -m scripts.local token [EMAIL]    print a fresh ID token
 python -m scripts.local inbox [EMAIL]    print the emails a customer received
+python -m scripts.local dlq              print how many messages wait in each DLQ
+python -m scripts.local redrive [QUEUE]  move a DLQ's messages back to its queue
+                                         (QUEUE: invoice, billing, shipment, email, order-status; default all)
 """
 
 from __future__ import annotations
@@ -93,12 +96,40 @@ def inbox(stack: Stack, email: str) -> None:
     print(f"{len(messages)} email(s) for {email}.")
 
 
+DLQS = {
+    "invoice": "InvoiceDLQ",
+    "billing": "BillingDLQ",
+    "shipment": "ShipmentDLQ",
+    "email": "EmailDLQ",
+    "order-status": "OrderStatusDLQ",
+}
+
+
+def dlq(stack: Stack) -> None:
+    sqs = stack.client("sqs")
+    for name, logical_id in DLQS.items():
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=stack.queue_url(logical_id), AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        print(f"{name:13} {logical_id:15} {attributes['ApproximateNumberOfMessages']} message(s)")
+
+
+def redrive(stack: Stack, queue: str) -> None:
+    names = list(DLQS) if queue in ("", "all") else [queue]
+    unknown = [name for name in names if name not in DLQS]
+    if unknown:
+        raise SystemExit(f"unknown queue {unknown[0]!r}; one of: {', '.join(DLQS)}, all")
+    for name in names:
+        moved = stack.redrive(DLQS[name])
+        print(f"{name:13} moved {moved} message(s) from {DLQS[name]} back to its queue")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["setup", "info", "token", "inbox"])
-    parser.add_argument("email", nargs="?", default=DEMO_EMAIL)
+    parser.add_argument("command", choices=["setup", "info", "token", "inbox", "dlq", "redrive"])
+    parser.add_argument("argument", nargs="?", default="", help="EMAIL for token/inbox, QUEUE for redrive")
     args = parser.parse_args(argv)
     stack = _stack()
     if args.command == "setup":
@@ -106,9 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "info":
         info(stack)
     elif args.command == "token":
-        print(stack.login(args.email)["IdToken"])
+        print(stack.login(args.argument or DEMO_EMAIL)["IdToken"])
+    elif args.command == "inbox":
+        inbox(stack, args.argument or DEMO_EMAIL)
+    elif args.command == "dlq":
+        dlq(stack)
     else:
-        inbox(stack, args.email)
+        redrive(stack, args.argument)
     return 0
 
 

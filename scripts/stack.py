@@ -45,6 +45,7 @@ class Stack:
     outputs: dict[str, str]
     endpoint_url: str | None  # MiniStack's URL; None on AWS
     region: str
+    name: str = STACK_NAME
 
     @classmethod
     def load(cls, endpoint_url: str | None = None, stack_name: str = STACK_NAME) -> Stack:
@@ -53,7 +54,7 @@ class Stack:
         cfn = boto3.client("cloudformation", endpoint_url=endpoint_url, region_name=region)
         stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
         outputs = {out["OutputKey"]: out["OutputValue"] for out in stack.get("Outputs", [])}
-        return cls(outputs=outputs, endpoint_url=endpoint_url, region=region)
+        return cls(outputs=outputs, endpoint_url=endpoint_url or None, region=region, name=stack_name)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region)
@@ -144,6 +145,42 @@ class Stack:
             AuthParameters={"USERNAME": email, "PASSWORD": password},
         )["AuthenticationResult"]
         return {key: result[key] for key in ("IdToken", "AccessToken", "RefreshToken") if key in result}
+
+    # ------------------------------------------------------------------ resources
+    def resources(self) -> dict[str, str]:
+        """Logical id -> physical id of every resource of the stack."""
+        found = self.client("cloudformation").describe_stack_resources(StackName=self.name)["StackResources"]
+        return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in found}
+
+    def queue_url(self, logical_id: str) -> str:
+        physical = self.resources()[logical_id]
+        if physical.startswith("http"):
+            return physical
+        return str(self.client("sqs").get_queue_url(QueueName=physical)["QueueUrl"])
+
+    def redrive(self, dlq: str) -> int:
+        """Move every message of a DLQ (logical id, e.g. InvoiceDLQ) back to the queue
+        it came from, keeping body and attributes. Returns how many were moved.
+
+        Safe to run at any time: consumers are idempotent on the event id. (On AWS,
+        `aws sqs start-message-move-task` does the same server-side.)"""
+        sqs = self.client("sqs")
+        source, target = self.queue_url(dlq), self.queue_url(dlq.removesuffix("DLQ") + "Queue")
+        moved = 0
+        while True:
+            batch = sqs.receive_message(
+                QueueUrl=source, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=60
+            ).get("Messages", [])
+            if not batch:
+                return moved
+            for message in batch:
+                attributes = {
+                    name: {key: value for key, value in attr.items() if key in ("DataType", "StringValue")}
+                    for name, attr in message.get("MessageAttributes", {}).items()
+                }
+                sqs.send_message(QueueUrl=target, MessageBody=message["Body"], MessageAttributes=attributes)
+                sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
+                moved += 1
 
     # ------------------------------------------------------------------ inbox
     def sent_emails(self, to: str | None = None) -> list[dict[str, Any]]:
