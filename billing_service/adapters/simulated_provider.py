@@ -6,6 +6,12 @@ can be driven from an order's payment token. Like a real provider it honours
 idempotency keys: the same key gets the same answer and the charge id is derived
 from the key, so it is the same in every Lambda instance; reusing a key for a
 different request is refused (remembered per instance only).
+
+It also fails like a real one when the fault switch is on (FAULT_RATE, see
+events/faults.py): throttles and 5xx before the charge, timeouts before it or after
+it was recorded, the way a real timeout can hide a success. The client side retries
+them a couple of times with the same idempotency key, as Stripe's client does, so a
+hidden success is answered by the first charge, never charged twice.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 
 from billing_service.domain.errors import IdempotencyKeyReused, PaymentDeclined
 from billing_service.domain.model import Charge
+from events.faults import FaultInjector, call_with_retries
+from events.observability import logger
 
 CARD_BRANDS: dict[str, str] = {
     "tok_visa": "visa",
@@ -48,12 +56,31 @@ class _Answer:
 
 
 class SimulatedPaymentProvider:
-    def __init__(self) -> None:
+    OPERATION = "payment_provider.charge"
+
+    def __init__(self, faults: FaultInjector | None = None) -> None:
         self._answers: dict[str, _Answer] = {}
+        # Read once per instance, i.e. at cold start in the handler; off when unset.
+        self.faults = faults if faults is not None else FaultInjector.from_env(log=logger)
+
+    @property
+    def charges(self) -> list[Charge]:
+        """Every charge this instance made, as the provider's dashboard would list them."""
+        return [answer.charge for answer in self._answers.values() if answer.charge is not None]
 
     def charge(self, amount_cents: int, currency: str, token: str, idempotency_key: str, description: str) -> Charge:
         if not idempotency_key:
             raise ValueError("an idempotency key is required")
+
+        def attempt() -> Charge:
+            return self.faults.call_idempotent(
+                self.OPERATION, lambda: self._charge(amount_cents, currency, token, idempotency_key)
+            )
+
+        # Every attempt carries the same key: one after a hidden success gets the first charge.
+        return call_with_retries(attempt)
+
+    def _charge(self, amount_cents: int, currency: str, token: str, idempotency_key: str) -> Charge:
         request = (amount_cents, currency.upper(), _digest(token))
         answer = self._answers.get(idempotency_key)
         if answer is None:

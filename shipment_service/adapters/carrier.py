@@ -4,13 +4,20 @@ It stands where a real carrier's API client would (same Carrier protocol), so th
 rest of the service cannot tell the difference: bookings are idempotent per key,
 tracking numbers follow the UPU S10 format (2 letters, 8-digit serial, check digit,
 country), and some addresses are refused.
+
+With the fault switch on (FAULT_RATE, see events/faults.py) it also fails like a
+real carrier API: throttles and 5xx before booking, timeouts before or after the
+booking was made. The client side retries them a couple of times with the same
+idempotency key, which replays the booking made, never books a second parcel.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from events.faults import FaultInjector, call_with_retries
 from events.models import Address, OrderLine
+from events.observability import logger
 from shipment_service.domain.errors import Undeliverable
 from shipment_service.domain.model import Booking
 
@@ -27,8 +34,26 @@ def s10_check_digit(serial: str) -> int:
 class SimulatedCarrier:
     name = "SimPost"
     service_indicator = "SP"
+    OPERATION = "carrier.book"
+
+    def __init__(self, faults: FaultInjector | None = None) -> None:
+        self._bookings: dict[str, Booking] = {}
+        # Read once per instance, i.e. at cold start in the handler; off when unset.
+        self.faults = faults if faults is not None else FaultInjector.from_env(log=logger)
+
+    @property
+    def bookings(self) -> list[Booking]:
+        """Every parcel this instance booked, as the carrier's account would list them."""
+        return list(self._bookings.values())
 
     def book(self, order_id: str, address: Address, lines: list[OrderLine], idempotency_key: str) -> Booking:
+        def attempt() -> Booking:
+            return self.faults.call_idempotent(self.OPERATION, lambda: self._book(address, lines, idempotency_key))
+
+        # Every attempt carries the same key: one after a hidden booking gets that booking.
+        return call_with_retries(attempt)
+
+    def _book(self, address: Address, lines: list[OrderLine], idempotency_key: str) -> Booking:
         if address.postal_code.strip() == UNDELIVERABLE_POSTAL_CODE:
             raise Undeliverable(
                 f"address undeliverable: {self.name} does not serve postal code {UNDELIVERABLE_POSTAL_CODE}"
@@ -40,4 +65,5 @@ class SimulatedCarrier:
         digest = hashlib.sha256(f"{self.name}/{idempotency_key}".encode()).digest()
         serial = f"{int.from_bytes(digest[:8], 'big') % 10**8:08d}"
         tracking_number = f"{self.service_indicator}{serial}{s10_check_digit(serial)}{address.country.upper()}"
-        return Booking(shipment_id=f"shp_{digest[8:20].hex()}", carrier=self.name, tracking_number=tracking_number)
+        booking = Booking(shipment_id=f"shp_{digest[8:20].hex()}", carrier=self.name, tracking_number=tracking_number)
+        return self._bookings.setdefault(idempotency_key, booking)

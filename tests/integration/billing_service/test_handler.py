@@ -1,33 +1,50 @@
 from __future__ import annotations
 
 import io
+import json
+import random
+from collections import Counter
 from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from events.faults import FaultInjector, FaultKind
 from events.models import InvoiceCreated, PaymentConfirmed, PaymentFailed
+from events.observability import logger
 from tests.builders import invoice_created, lambda_context, order_created, sqs_batch, sqs_record
 from tests.integration.billing_service.payments_table import PAYMENTS_TABLE, create_payments_table
 from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
+from tests.unit.events.fakes import redeliver_until_settled
 
 MODULE = "billing_service.handlers.handle_invoice_created"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def _load(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, *, idempotency: bool = True) -> Handler:
+def _load_module(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, *, idempotency: bool = True) -> ModuleType:
     env = {"ORDER_EVENTS_TOPIC_ARN": topic.topic_arn, "PAYMENTS_TABLE": create_payments_table()}
     if idempotency:
         env["IDEMPOTENCY_TABLE"] = create_idempotency_table()
     else:
         monkeypatch.delenv("IDEMPOTENCY_TABLE", raising=False)
-    return load_handler(MODULE, env, monkeypatch).handler
+    return load_handler(MODULE, env, monkeypatch)
+
+
+def _load(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, *, idempotency: bool = True) -> Handler:
+    return _load_module(monkeypatch, topic, idempotency=idempotency).handler
 
 
 @pytest.fixture
-def handler(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy) -> Handler:
-    return _load(monkeypatch, topic)
+def billing(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy) -> ModuleType:
+    return _load_module(monkeypatch, topic)
+
+
+@pytest.fixture
+def handler(billing: ModuleType) -> Handler:
+    return billing.handler
 
 
 @pytest.fixture
@@ -187,3 +204,105 @@ def test_the_log_names_the_outcome_but_never_the_token_email_or_address(
     assert "tok_chargeDeclinedInsufficientFunds" not in text
     assert invoice.data.order.customer_email not in text
     assert invoice.data.order.shipping_address.line1 not in text
+
+
+# ---------------------------------------------------------------- under the fault switch
+
+
+def _fault_lines(log: io.StringIO) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    return [line for line in lines if "fault_injected" in line]
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_with_every_charge_faulty_the_records_fail_and_the_retry_after_recovery_charges_once(
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, log: io.StringIO
+) -> None:
+    monkeypatch.setenv("FAULT_RATE", "1")
+    monkeypatch.delenv("FAULT_KINDS", raising=False)
+    module = _load_module(monkeypatch, topic)
+    invoices = [invoice_created(payment_token="tok_visa"), invoice_created(payment_token="tok_amex")]
+    batch = sqs_batch(*invoices)
+
+    # Both records failed: Powertools fails the whole invocation, SQS retries both.
+    with pytest.raises(BatchProcessingError):
+        module.handler(batch, lambda_context())
+
+    assert _rows() == []
+    assert topic.published() == []
+    faults = _fault_lines(log)
+    assert len(faults) == module.provider.faults.injected == 6  # 2 records x (1 attempt + 2 retries)
+    assert {line["operation"] for line in faults} == {"payment_provider.charge"}
+    assert {line["correlation_id"] for line in faults} == {invoice.order_id for invoice in invoices}
+    text = log.getvalue()
+    for invoice in invoices:
+        assert invoice.data.payment_token.get_secret_value() not in text
+        assert invoice.data.order.customer_email not in text
+    # Timeouts may have hidden charges; never more than one per invoice.
+    hidden = {charge.charge_id for charge in module.provider.charges}
+    assert len(hidden) <= 2
+
+    module.provider.faults = FaultInjector(0.0)  # the provider recovers
+    assert module.handler(batch, lambda_context()) == {"batchItemFailures": []}
+
+    rows = {row["order_id"]["S"]: row for row in _rows()}
+    assert set(rows) == {invoice.order_id for invoice in invoices}
+    charge_ids = {row["charge_id"]["S"] for row in rows.values()}
+    assert {charge.charge_id for charge in module.provider.charges} == charge_ids
+    assert hidden <= charge_ids
+    published = topic.published()
+    assert sorted(event.causation_id for event in published) == sorted(invoice.event_id for invoice in invoices)
+    assert all(isinstance(event, PaymentConfirmed) for event in published)
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_a_charge_hidden_by_a_timeout_is_the_one_recorded_and_announced(
+    billing: ModuleType, handler: Handler, topic: TopicSpy
+) -> None:
+    provider = billing.provider
+    provider.faults = FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0, log=logger)
+    invoice = invoice_created(payment_token="tok_visa")
+
+    with pytest.raises(BatchProcessingError):
+        handler(sqs_batch(invoice), lambda_context())
+    [hidden] = provider.charges  # the provider charged; billing never heard
+    assert _rows() == []
+    assert topic.published() == []
+
+    provider.faults = FaultInjector(0.0)
+    assert handler(sqs_batch(invoice), lambda_context()) == {"batchItemFailures": []}
+
+    assert provider.charges == [hidden]
+    assert _row(invoice.order_id)["charge_id"] == {"S": hidden.charge_id}
+    [published] = topic.published()
+    assert isinstance(published, PaymentConfirmed)
+    assert published.data.charge_id == hidden.charge_id
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_under_a_moderate_fault_rate_sqs_redelivery_bills_every_invoice_exactly_once(
+    billing: ModuleType, handler: Handler, topic: TopicSpy, log: io.StringIO
+) -> None:
+    provider = billing.provider
+    provider.faults = FaultInjector(0.5, rng=random.Random(20261121), log=logger)
+    tokens = ["tok_visa", "tok_mastercard", "tok_amex", "tok_chargeDeclined"] * 4
+    invoices = [invoice_created(payment_token=token) for token in tokens]
+
+    failed_per_receive = redeliver_until_settled(lambda batch: handler(batch, lambda_context()), invoices)
+
+    # Some records failed even after the in-process retries, never all of them at once,
+    # and SQS redelivery finished the job before any reached the DLQ.
+    assert len(failed_per_receive) > 1
+    assert 0 < failed_per_receive[0] < len(invoices)
+    phases = Counter(line["fault_phase"] for line in _fault_lines(log))
+    assert phases["after_effect"] > 0  # some charges were hidden by timeouts
+    assert sum(phases.values()) == provider.faults.injected
+
+    rows = {row["order_id"]["S"]: row for row in _rows()}
+    assert set(rows) == {invoice.order_id for invoice in invoices}
+    charged = [row["charge_id"]["S"] for row in rows.values() if row["status"] == {"S": "CONFIRMED"}]
+    assert len(charged) == 12
+    assert sorted(charge.charge_id for charge in provider.charges) == sorted(charged)
+    published = topic.published()
+    assert Counter(event.causation_id for event in published) == Counter(invoice.event_id for invoice in invoices)
+    assert Counter(type(event).__name__ for event in published) == {"PaymentConfirmed": 12, "PaymentFailed": 4}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import random
+from collections import Counter
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -14,7 +16,9 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import Message, ses_backends
 
+from events.faults import FaultInjector
 from events.models import Event, EventType
+from events.observability import logger
 from tests.builders import (
     address,
     invoice_created,
@@ -28,6 +32,7 @@ from tests.builders import (
     sqs_record,
 )
 from tests.integration.conftest import create_idempotency_table, failed_ids, load_handler
+from tests.unit.events.fakes import redeliver_until_settled
 
 MODULE = "email_service.handlers.handle_customer_event"
 SENDER = "orders@shop.example.com"
@@ -211,3 +216,77 @@ def test_logs_name_the_order_but_not_the_customer_or_the_token(
 
 def test_the_handler_consumes_every_customer_facing_event(email: ModuleType) -> None:
     assert email.consumer.handled_event_types == set(BUILDERS)
+
+
+# ---------------------------------------------------------------- under the fault switch
+
+
+def capture_logs(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    logs = io.StringIO()
+    monkeypatch.setattr(module.logger.registered_handler, "stream", logs)
+    return logs
+
+
+def fault_lines(logs: io.StringIO) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+    return [line for line in lines if "fault_injected" in line]
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_with_every_send_faulty_the_records_fail_without_any_email_and_the_retry_sends_one_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verify_sender()
+    monkeypatch.setenv("FAULT_RATE", "1")
+    monkeypatch.delenv("FAULT_KINDS", raising=False)
+    module = load(monkeypatch)
+    spy = SendEmailSpy(module.mailer.client)
+    logs = capture_logs(module, monkeypatch)
+    events = [shipped(customer_email="grace@example.com"), invoice_created(payment_token="tok_LogMeNot")]
+    batch = sqs_batch(*events)
+
+    # Both records failed: Powertools fails the whole invocation, SQS retries both.
+    with pytest.raises(BatchProcessingError):
+        invoke(module, batch)
+
+    assert sent_messages() == []
+    assert spy.requests == []  # SES was never called: faults strike before the send only
+    faults = fault_lines(logs)
+    assert len(faults) == module.mailer.faults.injected == 6  # 2 records x (1 attempt + 2 retries)
+    assert {(line["operation"], line["fault_phase"]) for line in faults} == {("ses.send_email", "before_call")}
+    for secret in ("grace@example.com", "tok_LogMeNot", events[0].data.order.shipping_address.line1):
+        assert secret not in logs.getvalue()
+
+    module.mailer.faults = FaultInjector(0.0)  # SES recovers
+    assert invoke(module, batch) == {"batchItemFailures": []}
+
+    messages = sent_messages()
+    assert len(messages) == len(spy.requests) == 2
+    for event in events:
+        assert len([message for message in messages if event.order_id in message.subject]) == 1
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_under_a_moderate_fault_rate_sqs_redelivery_sends_exactly_one_email_per_event(
+    email: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = SendEmailSpy(email.mailer.client)
+    logs = capture_logs(email, monkeypatch)
+    email.mailer.faults = FaultInjector(0.5, rng=random.Random(20261121), log=logger)
+    events = [build() for build in BUILDERS.values() for _ in range(3)]
+
+    failed_per_receive = redeliver_until_settled(lambda batch: invoke(email, batch), events)
+
+    # Some records failed even after the in-process retries, never all of them at once,
+    # and SQS redelivery finished the job before any reached the DLQ.
+    assert len(failed_per_receive) > 1
+    assert 0 < failed_per_receive[0] < len(events)
+    assert len(fault_lines(logs)) == email.mailer.faults.injected > 0
+
+    messages = sent_messages()
+    assert len(spy.requests) == len(messages) == len(events)  # SES called once per event, never more
+    emails_per_order = Counter(
+        event.order_id for event in events for message in messages if event.order_id in message.subject
+    )
+    assert emails_per_order == Counter(event.order_id for event in events)
+    assert set(emails_per_order.values()) == {1}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import random
+from collections import Counter
 from types import ModuleType
 from typing import Any
 
@@ -11,9 +13,12 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from events.faults import FaultInjector, FaultKind
 from events.models import EventType, PaymentConfirmed, ShipmentError, Shipped
+from events.observability import logger
 from tests.builders import address, lambda_context, order_created, payment_confirmed, sqs_batch, sqs_record
 from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
+from tests.unit.events.fakes import redeliver_until_settled
 
 MODULE = "shipment_service.handlers.handle_payment_confirmed"
 SHIPMENTS_TABLE = "shipments"
@@ -194,3 +199,105 @@ def test_logs_name_the_order_but_not_the_customer(shipment: ModuleType, monkeypa
 
 def test_the_handler_only_consumes_payment_confirmed(shipment: ModuleType) -> None:
     assert shipment.consumer.handled_event_types == {PaymentConfirmed.TYPE}
+
+
+# ---------------------------------------------------------------- under the fault switch
+
+
+def capture_logs(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    logs = io.StringIO()
+    monkeypatch.setattr(module.logger.registered_handler, "stream", logs)
+    return logs
+
+
+def fault_lines(logs: io.StringIO) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+    return [line for line in lines if "fault_injected" in line]
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_with_every_booking_faulty_the_records_fail_and_the_retry_after_recovery_books_once(
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy
+) -> None:
+    create_shipments_table()
+    monkeypatch.setenv("FAULT_RATE", "1")
+    monkeypatch.delenv("FAULT_KINDS", raising=False)
+    module = load(monkeypatch, topic.topic_arn)
+    logs = capture_logs(module, monkeypatch)
+    events = [payment_confirmed(customer_email="grace@example.com"), payment_confirmed()]
+    batch = sqs_batch(*events)
+
+    # Both records failed: Powertools fails the whole invocation, SQS retries both.
+    with pytest.raises(BatchProcessingError):
+        invoke(module, batch)
+
+    assert shipment_items() == {}
+    assert topic.published() == []
+    faults = fault_lines(logs)
+    assert len(faults) == module.carrier.faults.injected == 6  # 2 records x (1 attempt + 2 retries)
+    assert {line["operation"] for line in faults} == {"carrier.book"}
+    assert "grace@example.com" not in logs.getvalue()
+    assert events[0].data.order.shipping_address.line1 not in logs.getvalue()
+    hidden = {booking.tracking_number for booking in module.carrier.bookings}  # timeouts may hide bookings
+
+    module.carrier.faults = FaultInjector(0.0)  # the carrier recovers
+    assert invoke(module, batch) == {"batchItemFailures": []}
+
+    items = shipment_items()
+    assert set(items) == {event.order_id for event in events}
+    tracking = {item["tracking_number"] for item in items.values()}
+    assert {booking.tracking_number for booking in module.carrier.bookings} == tracking
+    assert hidden <= tracking
+    published = topic.published()
+    assert sorted(event.causation_id for event in published) == sorted(event.event_id for event in events)
+    assert all(isinstance(event, Shipped) for event in published)
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_a_booking_hidden_by_a_timeout_is_the_one_recorded_and_announced(shipment: ModuleType, topic: TopicSpy) -> None:
+    shipment.carrier.faults = FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0, log=logger)
+    event = payment_confirmed()
+
+    with pytest.raises(BatchProcessingError):
+        invoke(shipment, sqs_batch(event))
+    [hidden] = shipment.carrier.bookings  # the carrier booked; the service never heard
+    assert shipment_items() == {}
+    assert topic.published() == []
+
+    shipment.carrier.faults = FaultInjector(0.0)
+    assert invoke(shipment, sqs_batch(event)) == {"batchItemFailures": []}
+
+    assert shipment.carrier.bookings == [hidden]
+    assert shipment_items()[event.order_id]["tracking_number"] == hidden.tracking_number
+    [published] = topic.published()
+    assert isinstance(published, Shipped)
+    assert published.data.tracking_number == hidden.tracking_number
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_under_a_moderate_fault_rate_sqs_redelivery_ships_every_order_exactly_once(
+    shipment: ModuleType, topic: TopicSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = capture_logs(shipment, monkeypatch)
+    shipment.carrier.faults = FaultInjector(0.5, rng=random.Random(20261121), log=logger)
+    events = [payment_confirmed() for _ in range(12)]
+    events += [payment_confirmed(shipping_address=address(postal_code="00000")) for _ in range(4)]
+
+    failed_per_receive = redeliver_until_settled(lambda batch: invoke(shipment, batch), events)
+
+    # Some records failed even after the in-process retries, never all of them at once,
+    # and SQS redelivery finished the job before any reached the DLQ.
+    assert len(failed_per_receive) > 1
+    assert 0 < failed_per_receive[0] < len(events)
+    phases = Counter(line["fault_phase"] for line in fault_lines(logs))
+    assert phases["after_effect"] > 0  # some bookings were hidden by timeouts
+    assert sum(phases.values()) == shipment.carrier.faults.injected
+
+    items = shipment_items()
+    assert set(items) == {event.order_id for event in events}
+    booked = [item["tracking_number"] for item in items.values() if item["status"] == "BOOKED"]
+    assert len(booked) == 12
+    assert sorted(booking.tracking_number for booking in shipment.carrier.bookings) == sorted(booked)
+    published = topic.published()
+    assert Counter(event.causation_id for event in published) == Counter(event.event_id for event in events)
+    assert Counter(type(event).__name__ for event in published) == {"Shipped": 12, "ShipmentError": 4}

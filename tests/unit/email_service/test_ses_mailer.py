@@ -1,0 +1,89 @@
+"""SesMailer under the fault switch, with a stand-in for the SES client (no AWS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from email_service.adapters.ses import SesMailer
+from email_service.domain.model import Email
+from events.faults import DependencyTimeout, FaultInjector, FaultKind, TransientDependencyError
+from tests.unit.events.fakes import ScriptedRandom
+
+SENDER = "orders@shop.example.com"
+
+
+class RecordingSesClient:
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.fail_with = fail_with
+
+    def send_email(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        if self.fail_with is not None:
+            raise self.fail_with
+        return {"MessageId": f"ses-{len(self.requests)}"}
+
+
+def email() -> Email:
+    return Email(to="grace@example.com", subject="Order 1 shipped", html="<p>shipped</p>", text="shipped")
+
+
+def test_faults_are_off_when_the_environment_does_not_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FAULT_RATE", raising=False)
+    client = RecordingSesClient()
+    mailer = SesMailer(SENDER, client=client)
+
+    assert not mailer.faults.enabled
+    assert mailer.send(email()) == "ses-1"
+    [request] = client.requests
+    assert request["FromEmailAddress"] == SENDER
+    assert request["Destination"] == {"ToAddresses": ["grace@example.com"]}
+
+
+def test_with_every_call_faulty_ses_is_never_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAULT_RATE", "1")
+    monkeypatch.delenv("FAULT_KINDS", raising=False)
+    client = RecordingSesClient()
+    mailer = SesMailer(SENDER, client=client)
+
+    with pytest.raises(TransientDependencyError):
+        mailer.send(email())
+
+    assert mailer.faults.injected == 3  # the first attempt and two retries
+    assert client.requests == []
+
+
+def test_timeouts_strike_before_the_send_only_so_no_email_is_ever_sent_twice() -> None:
+    # Even where an idempotent call would see half its timeouts after the effect.
+    client = RecordingSesClient()
+    mailer = SesMailer(SENDER, client=client, faults=FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0))
+
+    with pytest.raises(DependencyTimeout):
+        mailer.send(email())
+
+    assert client.requests == []
+
+
+def test_faults_then_success_send_exactly_one_email() -> None:
+    client = RecordingSesClient()
+    faults = FaultInjector(0.5, [FaultKind.THROTTLE], rng=ScriptedRandom([0.1, 0.1, 0.9]))
+    mailer = SesMailer(SENDER, client=client, faults=faults)
+
+    assert mailer.send(email()) == "ses-1"
+
+    assert faults.injected == 2
+    assert len(client.requests) == 1
+
+
+def test_an_error_from_ses_itself_is_not_retried_here() -> None:
+    # botocore already retried SES's own throttles; retrying an error that came after
+    # the request reached SES could send the email twice.
+    client = RecordingSesClient(fail_with=ConnectionError("read timeout"))
+    mailer = SesMailer(SENDER, client=client, faults=FaultInjector(0.0))
+
+    with pytest.raises(ConnectionError):
+        mailer.send(email())
+
+    assert len(client.requests) == 1
