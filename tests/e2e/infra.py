@@ -142,3 +142,20 @@ def republish(stack: Stack, message: dict[str, Any]) -> None:
 def settle(seconds: float = 3) -> None:
     """Give consumers time to do what they should not do (a second effect)."""
     time.sleep(seconds)
+
+
+def function_logs(stack: Stack, logical_id: str, since_ms: int) -> list[str]:
+    """What a deployed function wrote to CloudWatch Logs (/aws/lambda/<name>) since `since_ms`."""
+    logs = stack.client("logs")
+    group = f"/aws/lambda/{stack.resources()[logical_id]}"
+    messages: list[str] = []
+    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms}
+    while True:
+        try:
+            page = logs.filter_log_events(**kwargs)
+        except logs.exceptions.ResourceNotFoundException:
+            return messages  # nothing logged yet
+        messages += [event["message"] for event in page.get("events", [])]
+        if not page.get("nextToken") or page["nextToken"] == kwargs.get("nextToken"):
+            return messages
+        kwargs["nextToken"] = page["nextToken"]
