@@ -9,3 +9,4 @@ class OrderSettings(Settings):
     outbox_table: str = ""
     idempotency_table: str = ""  # also remembers POST /orders Idempotency-Keys
     order_events_topic_arn: str = ""
+    payment_token_key_id: str = ""  # KMS key sealing payment tokens in the outbox

@@ -15,7 +15,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from events.models import Event, OrderLine
+from events.models import Event, OrderLine, parse_event
+from order_service.adapters.kms import TokenSealer
 from order_service.domain.errors import OrderNotFound, OutOfStock, RequestAlreadyRecorded
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
@@ -58,12 +59,14 @@ class DynamoDBOrderStore:
         products_table: str,
         outbox_table: str = "",
         requests_table: str = "",
+        sealer: TokenSealer | None = None,
         client: Any = None,
     ) -> None:
         self.orders_table = orders_table
         self.products_table = products_table
         self.outbox_table = outbox_table
         self.requests_table = requests_table
+        self.sealer = sealer
         if client is None:
             from events.aws import client as make_client
 
@@ -111,14 +114,7 @@ class DynamoDBOrderStore:
                 # publishes the event, so a stored order always reaches the topic.
                 "Put": {
                     "TableName": self.outbox_table,
-                    "Item": to_item(
-                        {
-                            "event_id": announcement.event_id,
-                            "order_id": announcement.order_id,
-                            "event": announcement.model_dump_json(),
-                            "expiration": int(time.time()) + OUTBOX_TTL_SECONDS,
-                        }
-                    ),
+                    "Item": to_item(self._outbox_entry(announcement)),
                 }
             },
         ]
@@ -166,6 +162,30 @@ class DynamoDBOrderStore:
             if not short and codes:  # no per-item reasons: name every line
                 raise
             raise OutOfStock(short or [line.sku for line in order.lines]) from error
+
+    def _outbox_entry(self, event: Event[Any]) -> dict[str, Any]:
+        body = json.loads(event.model_dump_json())
+        token = body["data"].pop("payment_token", None)
+        entry: dict[str, Any] = {
+            "event_id": event.event_id,
+            "order_id": event.order_id,
+            "expiration": int(time.time()) + OUTBOX_TTL_SECONDS,
+        }
+        if token is not None:
+            if self.sealer is None:
+                raise RuntimeError("a payment token may enter the outbox only sealed")
+            entry["sealed_payment_token"] = self.sealer.seal(token, event.order_id)
+        entry["event"] = json.dumps(body)
+        return entry
+
+    def outbox_event(self, entry: dict[str, Any]) -> Event[Any]:
+        """The event an outbox entry (as its stream shows it) holds, token unsealed."""
+        body = json.loads(entry["event"])
+        if "sealed_payment_token" in entry:
+            if self.sealer is None:
+                raise RuntimeError("the relay needs the token sealer")
+            body["data"]["payment_token"] = self.sealer.unseal(entry["sealed_payment_token"], entry["order_id"])
+        return parse_event(json.dumps(body))
 
     def find_request(self, customer_id: str, key: str) -> RecordedRequest | None:
         item = self.client.get_item(

@@ -1,11 +1,16 @@
-"""The REST API: GET /products, POST /orders, GET /orders/{order_id}.
+"""The REST API: GET /products, POST /orders, GET /orders/{order_id}, GET /openapi.json.
 
 API Gateway's Cognito authorizer has checked the ID token before we run; the caller
 is whoever its claims say (`sub`, `email`).
+
+GET /openapi.json is the OpenAPI document, generated from the routes below and their
+pydantic models when it is first asked for (nothing of it is built at import).
 """
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -16,12 +21,14 @@ from pydantic import BaseModel
 
 from events.observability import logger, metrics, tracer
 from order_service.adapters.dynamodb import DynamoDBOrderStore
+from order_service.adapters.kms import TokenSealer
 from order_service.domain import orders
 from order_service.domain.errors import OrderError
 from order_service.models.api import (
     Customer,
     ErrorDetail,
     ErrorResponse,
+    GatewayError,
     OrderView,
     PlaceOrderRequest,
     ProductList,
@@ -31,9 +38,26 @@ from order_service.settings import OrderSettings
 
 settings = OrderSettings.from_env()
 store = DynamoDBOrderStore(
-    settings.orders_table, settings.products_table, settings.outbox_table, settings.idempotency_table
+    settings.orders_table,
+    settings.products_table,
+    settings.outbox_table,
+    settings.idempotency_table,
+    sealer=TokenSealer(settings.payment_token_key_id),
 )
-app = APIGatewayRestResolver(enable_validation=True)
+
+
+def _parse_json(body: str) -> Any:
+    """json.loads, except that a body it cannot take (nesting deeper than the recursion
+    limit, an integer of more than 4300 digits) is malformed JSON (400) rather than a crash."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as error:
+        raise json.JSONDecodeError(f"unreadable JSON ({type(error).__name__})", body, 0) from error
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_json)
 
 
 class Unauthorized(OrderError):
@@ -57,7 +81,39 @@ def current_customer() -> Customer:
     return Customer(customer_id=claims["sub"], email=claims["email"])
 
 
-@app.get("/products")
+# ------------------------------------------------------------------ OpenAPI
+API_TITLE = "Order choreography API"
+API_VERSION = "1.0.0"
+API_DESCRIPTION = (
+    "Places orders and reads them back; the order then moves through invoice, payment and shipment "
+    "by events. Paths are relative to the stage URL this document is served from (`.../v1`). "
+    "Money is a decimal string with two places. Every error the API answers is an `ErrorResponse`."
+)
+SECURITY_SCHEME = "CognitoIdToken"
+NEEDS_ID_TOKEN = [{SECURITY_SCHEME: []}]
+
+
+def _documented(description: str, model: Any, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}, **extra}
+
+
+UNAUTHORIZED = _documented(
+    "No token, or not a valid ID token of the user pool: API Gateway's authorizer answers "
+    '`{"message": "Unauthorized"}`; a token without identity claims is an `ErrorResponse` (UNAUTHORIZED)',
+    ErrorResponse | GatewayError,
+)
+INVALID = _documented(
+    "VALIDATION_ERROR: the request does not match the schema; `details` names the fields", ErrorResponse
+)
+
+
+@app.get(
+    "/products",
+    summary="List the catalogue",
+    description="Every product with its price and available stock. Public: no token needed.",
+    tags=["catalogue"],
+    responses={200: _documented("The catalogue", ProductList)},
+)
 def list_products() -> Response[str]:
     return _json(200, ProductList(products=[ProductView.of(p) for p in store.list_products()]))
 
@@ -74,7 +130,42 @@ IdempotencyKey = Annotated[
 ]
 
 
-@app.post("/orders")
+@app.post(
+    "/orders",
+    summary="Place an order",
+    description=(
+        "Prices every line from the catalogue (a client price is ignored), stores the order and reserves "
+        "its stock in one transaction, then announces ORDER_CREATED. The same `sku` twice is one line. "
+        "With an `Idempotency-Key`, a retry with the same body returns the same order (header "
+        "`Idempotent-Replayed: true`) and places nothing new."
+    ),
+    tags=["orders"],
+    security=NEEDS_ID_TOKEN,
+    responses={
+        201: _documented(
+            "The order, placed (or replayed for a retried Idempotency-Key)",
+            OrderView,
+            headers={
+                "Idempotent-Replayed": {
+                    "description": "`true` when an earlier request with the same Idempotency-Key placed the order",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            },
+        ),
+        400: _documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
+        401: UNAUTHORIZED,
+        409: _documented(
+            "OUT_OF_STOCK: a quantity above available stock (`details` names the SKUs); "
+            "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with another body",
+            ErrorResponse,
+        ),
+        422: _documented(
+            "VALIDATION_ERROR: the body does not match the schema (`details` names the fields); "
+            "UNKNOWN_SKU: a SKU not in the catalogue (`details` names them)",
+            ErrorResponse,
+        ),
+    },
+)
 def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
     customer = current_customer()
     placed = orders.place_order(request, customer, store, idempotency_key)
@@ -90,10 +181,87 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
     return _json(201, OrderView.of(order))
 
 
-@app.get("/orders/<order_id>")
+@app.get(
+    "/orders/<order_id>",
+    summary="Read an order",
+    description=(
+        "The caller's own order with its status and the timeline of events that reached it. "
+        "Another customer's order is as unknown as a missing one."
+    ),
+    tags=["orders"],
+    security=NEEDS_ID_TOKEN,
+    responses={
+        200: _documented("The order", OrderView),
+        401: UNAUTHORIZED,
+        404: _documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse),
+        422: INVALID,
+    },
+)
 def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
     return _json(200, OrderView.of(order))
+
+
+@app.get(
+    "/openapi.json",
+    summary="This OpenAPI document",
+    description="Generated from the API's routes and pydantic models. Public: no token needed.",
+    tags=["meta"],
+    responses={
+        200: {
+            "description": "An OpenAPI 3.1 document",
+            "content": {content_types.APPLICATION_JSON: {"schema": {"type": "object"}}},
+        }
+    },
+)
+def openapi_document() -> Response[str]:
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_openapi_json())
+
+
+@cache  # generated on the first request, then kept for the container's life
+def _openapi_json() -> str:
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+    id_token = APIKey(
+        name="Authorization",
+        in_=APIKeyIn.header,
+        description="A Cognito user-pool ID token, as the whole header value (no `Bearer` prefix)",
+    )
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title=API_TITLE,
+            version=API_VERSION,
+            description=API_DESCRIPTION,
+            security_schemes={SECURITY_SCHEME: id_token},
+        )
+    )
+    return json.dumps(_without_powertools_defaults(document))
+
+
+def _without_powertools_defaults(document: dict[str, Any]) -> dict[str, Any]:
+    """Drop what Powertools adds that this API does not answer.
+
+    Powertools gives every operation a 422 with its own `HTTPValidationError` body; the
+    routes above document their 422 (an `ErrorResponse`) where they have one, so the
+    stock ones left are dropped, and then the component schemas nobody references.
+    Its default server (`/`) would point at the host's root rather than at the stage,
+    so the document has none: paths are relative to where it is served from.
+    """
+    document.pop("servers", None)
+    for operation in (op for path in document.get("paths", {}).values() for op in path.values()):
+        responses = operation.get("responses", {})
+        for status, response in list(responses.items()):
+            if "HTTPValidationError" in json.dumps(response):
+                del responses[status]
+    schemas = document.get("components", {}).get("schemas", {})
+    while True:
+        referenced = json.dumps({key: value for key, value in document.items() if key != "components"})
+        referenced += json.dumps(schemas)
+        unused = [name for name in schemas if f'"#/components/schemas/{name}"' not in referenced]
+        if not unused:
+            return document
+        for name in unused:
+            del schemas[name]
 
 
 @app.exception_handler(OrderError)
@@ -114,6 +282,20 @@ def handle_validation_error(error: ValidationException) -> Response[str]:
     malformed = any(err.get("type") == "json_invalid" for err in error.errors())
     if malformed:
         return _error(400, "MALFORMED_JSON", "the request body is not valid JSON", details)
+    return _error(422, "VALIDATION_ERROR", "the request does not match the schema", details)
+
+
+@app.exception_handler(ValueError)
+def handle_unreadable_multipart(error: ValueError) -> Response[str]:
+    """Powertools' multipart/form-data parser raises ValueError on a body it cannot read (no
+    boundary, characters outside latin-1). This API takes JSON only: such a body is the
+    unsupported content type it is, answered like text/plain. Any other ValueError is a bug."""
+    content_type = app.current_event.headers.get("content-type") or ""
+    if not content_type.lower().startswith("multipart/"):
+        raise error
+    details = [
+        {"field": "body", "type": "unsupported_content_type", "message": f"Unsupported content type: {content_type}"}
+    ]
     return _error(422, "VALIDATION_ERROR", "the request does not match the schema", details)
 
 

@@ -1,6 +1,7 @@
 """The outbox relay: publishes every event the order service queued in its outbox.
 
-A DynamoDB stream consumer of the outbox table. An order, its stock reservation and
+A DynamoDB stream consumer of the outbox table (payment tokens wait there sealed
+with KMS; the relay unseals them just before publishing). An order, its stock reservation and
 its ORDER_CREATED are written in one transaction, and this relay publishes the event,
 so an order that was stored always reaches the topic, even when SNS is down at the
 time: the stream record fails, is retried, and is published once SNS answers.
@@ -16,14 +17,19 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from events.models import parse_event
 from events.observability import logger, metrics, tracer
 from events.publisher import EventPublisher
 from order_service.adapters.dynamodb import DynamoDBOrderStore
+from order_service.adapters.kms import TokenSealer
 from order_service.settings import OrderSettings
 
 settings = OrderSettings.from_env()
-store = DynamoDBOrderStore(settings.orders_table, settings.products_table, settings.outbox_table)
+store = DynamoDBOrderStore(
+    settings.orders_table,
+    settings.products_table,
+    settings.outbox_table,
+    sealer=TokenSealer(settings.payment_token_key_id),
+)
 publisher = EventPublisher(settings.order_events_topic_arn)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -31,8 +37,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def relay_record(record: DynamoDBRecord) -> None:
     if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
         return  # the relay's own deletes, and TTL expiries
-    image = record.dynamodb.new_image
-    event = parse_event(image["event"])
+    event = store.outbox_event(record.dynamodb.new_image)
     logger.set_correlation_id(event.order_id)
     publisher.publish(event)
     store.delete_outbox_entry(event.event_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from events.models import Address
 from order_service.domain.lifecycle import OrderStatus
@@ -36,7 +36,24 @@ class AddressRequest(Address):
 
 
 class PlaceOrderRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [{"sku": "MUG-001", "quantity": 2}],
+                    "shipping_address": {
+                        "name": "Ada Lovelace",
+                        "line1": "12 Analytical Row",
+                        "city": "London",
+                        "postal_code": "N1 9GU",
+                        "country": "GB",
+                    },
+                    "payment_token": "tok_visa",
+                }
+            ]
+        },
+    )
 
     items: list[OrderItemRequest] = Field(min_length=1, max_length=MAX_LINES)
     shipping_address: AddressRequest
@@ -47,10 +64,20 @@ def money(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
+# What a response carries for an amount: pydantic writes a Decimal as a JSON string.
+Money = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "description": "A decimal string with two places"},
+        mode="serialization",
+    ),
+]
+
+
 class ProductView(BaseModel):
     sku: str
     name: str
-    price: Decimal
+    price: Money
     currency: str
     stock: int
 
@@ -73,15 +100,15 @@ class OrderLineView(BaseModel):
     sku: str
     name: str
     quantity: int
-    unit_price: Decimal
-    line_total: Decimal
+    unit_price: Money
+    line_total: Money
 
 
 class OrderView(BaseModel):
     order_id: str
     status: OrderStatus
     lines: list[OrderLineView]
-    total: Decimal
+    total: Money
     currency: str
     shipping_address: Address
     created_at: datetime
@@ -119,10 +146,21 @@ class OrderView(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    code: str
+    code: str = Field(description="Machine-readable, e.g. VALIDATION_ERROR, UNKNOWN_SKU, OUT_OF_STOCK")
     message: str
-    details: list[dict[str, object]] = []
+    details: list[dict[str, object]] = Field(default=[], description="Which fields or SKUs, when it applies")
 
 
 class ErrorResponse(BaseModel):
+    """Every error the API itself answers."""
+
     error: ErrorDetail
+
+
+class GatewayError(BaseModel):
+    """An answer of API Gateway itself, before the function runs: `{"message": "Unauthorized"}`
+    for a missing or invalid token."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message: str | None

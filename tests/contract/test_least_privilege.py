@@ -24,14 +24,14 @@ from tests.contract.template import functions, resources
 # a cell lists logical ids of template.yaml. A service a row leaves empty is one the
 # function may not call at all (kms included: add a column when a key appears).
 REACH_TABLE = """
-function            | sqs              | dynamodb                                               | sns              | s3            | ses
-OrderApiFunction    |                  | OrdersTable ProductsTable OutboxTable IdempotencyTable |                  |               |
-OrderOutboxFunction |                  | OutboxTable                                            | OrderEventsTopic |               |
-OrderStatusFunction | OrderStatusQueue | OrdersTable ProductsTable                              |                  |               |
-InvoiceFunction     | InvoiceQueue     | IdempotencyTable                                       | OrderEventsTopic | InvoiceBucket |
-BillingFunction     | BillingQueue     | IdempotencyTable PaymentsTable                         | OrderEventsTopic |               |
-ShipmentFunction    | ShipmentQueue    | IdempotencyTable ShipmentsTable                        | OrderEventsTopic |               |
-EmailFunction       | EmailQueue       | IdempotencyTable                                       |                  |               | SenderIdentity
+function            | sqs              | dynamodb                                               | sns              | s3            | ses            | kms
+OrderApiFunction    |                  | OrdersTable ProductsTable OutboxTable IdempotencyTable |                  |               |                | PaymentTokenKey
+OrderOutboxFunction |                  | OutboxTable                                            | OrderEventsTopic |               |                | PaymentTokenKey
+OrderStatusFunction | OrderStatusQueue | OrdersTable ProductsTable                              |                  |               |                |
+InvoiceFunction     | InvoiceQueue     | IdempotencyTable                                       | OrderEventsTopic | InvoiceBucket |                |
+BillingFunction     | BillingQueue     | IdempotencyTable PaymentsTable                         | OrderEventsTopic |               |                |
+ShipmentFunction    | ShipmentQueue    | IdempotencyTable ShipmentsTable                        | OrderEventsTopic |               |                |
+EmailFunction       | EmailQueue       | IdempotencyTable                                       |                  |               | SenderIdentity |
 """  # noqa: E501 - a table reads best on one line per function
 
 

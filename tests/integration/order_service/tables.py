@@ -27,7 +27,9 @@ def create_order_tables(stock: dict[str, int] | None = None) -> dict[str, str]:
                 "stock": {"N": str((stock or {}).get(product["sku"], product["stock"]))},
             },
         )
+    key_id = boto3.client("kms").create_key(Description="payment tokens")["KeyMetadata"]["KeyId"]
     return {
+        "PAYMENT_TOKEN_KEY_ID": key_id,
         "ORDERS_TABLE": "orders",
         "PRODUCTS_TABLE": "products",
         "OUTBOX_TABLE": "outbox",

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 
+import boto3
 import pytest
+import requests
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from events.models import OrderCreated
 from tests import builders
@@ -72,6 +82,8 @@ def test_placing_an_order_stores_it_reserves_stock_and_publishes_through_the_out
     response = place(api, body(("LAMP-001", 2), ("MUG-001", 1)))
     assert topic.published() == []  # not yet: the relay publishes
     assert outbox_size() == 1
+    [entry] = boto3.client("dynamodb").scan(TableName="outbox")["Items"]
+    assert "tok_visa" not in json.dumps(entry)  # sealed with KMS while it waits
     assert relay()["batchItemFailures"] == []
 
     assert response["statusCode"] == 201
@@ -226,3 +238,184 @@ def test_a_failed_publish_keeps_the_event_in_the_outbox_until_it_goes_through(ap
     [event] = topic.published()
     assert event.order_id == order_id
     assert outbox_size() == 0
+
+
+# ------------------------------------------------------------------ the OpenAPI document
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+def openapi_document(api):
+    response = call(api, "GET", "/openapi.json", claims=None)
+    assert response["statusCode"] == 200
+    assert response["multiValueHeaders"]["Content-Type"] == ["application/json"]
+    return json_body(response)
+
+
+def schema_of(document, ref):
+    name = ref["$ref"].removeprefix("#/components/schemas/")
+    return document["components"]["schemas"][name]
+
+
+def json_content(response_or_body):
+    return response_or_body["content"]["application/json"]["schema"]
+
+
+def test_the_openapi_document_is_public_valid_openapi_3_and_lists_the_four_operations(api):
+    document = openapi_document(api)
+
+    assert document["openapi"].startswith("3.1")
+    assert document["info"]["title"] == "Order choreography API"
+    assert document["info"]["version"] == "1.0.0"
+    assert "servers" not in document  # relative to where it is served: the stage
+    schemathesis.openapi.from_dict(document).validate()  # against the OpenAPI 3.1 meta-schema
+    operations = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    assert operations == {
+        ("GET", "/products"),
+        ("POST", "/orders"),
+        ("GET", "/orders/{order_id}"),
+        ("GET", "/openapi.json"),
+    }
+    text = json.dumps(document)
+    for ref in set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text)):
+        assert ref in document["components"]["schemas"], ref
+    for operation in (op for item in document["paths"].values() for op in item.values()):
+        assert operation["summary"] and operation["description"] and operation["tags"]
+        assert all(response["description"] for response in operation["responses"].values())
+    assert "HTTPValidationError" not in text  # Powertools' own 422 body, which this API never answers
+
+
+def test_the_document_describes_the_order_request_and_answers_with_the_models(api):
+    document = openapi_document(api)
+    post = document["paths"]["/orders"]["post"]
+    read = document["paths"]["/orders/{order_id}"]["get"]
+
+    request = schema_of(document, json_content(post["requestBody"]))
+    assert post["requestBody"]["required"] is True
+    assert set(request["required"]) == {"items", "shipping_address", "payment_token"}
+    assert request["properties"]["items"]["maxItems"] == 50
+    assert schema_of(document, request["properties"]["items"]["items"])["properties"]["quantity"]["maximum"] == 100
+    assert request["properties"]["payment_token"]["pattern"] == "^tok_[A-Za-z0-9_]{1,64}$"
+    [idempotency_key] = post["parameters"]
+    assert (idempotency_key["in"], idempotency_key["name"].lower()) == ("header", "idempotency-key")
+
+    assert set(post["responses"]) == {"201", "400", "401", "409", "422"}
+    assert set(read["responses"]) == {"200", "401", "404", "422"}
+    assert json_content(post["responses"]["201"]) == {"$ref": "#/components/schemas/OrderView"}
+    assert json_content(read["responses"]["200"]) == {"$ref": "#/components/schemas/OrderView"}
+    assert "Idempotent-Replayed" in post["responses"]["201"]["headers"]
+    for operation, status in [(post, "400"), (post, "409"), (post, "422"), (read, "404"), (read, "422")]:
+        assert json_content(operation["responses"][status]) == {"$ref": "#/components/schemas/ErrorResponse"}
+    products = document["paths"]["/products"]["get"]["responses"]
+    assert json_content(products["200"]) == {"$ref": "#/components/schemas/ProductList"}
+
+    # Responses are described as they are serialised: money a decimal string, facts nullable.
+    order = document["components"]["schemas"]["OrderView"]
+    assert order["properties"]["total"]["type"] == "string"
+    assert {"type": "null"} in order["properties"]["tracking_number"]["anyOf"]
+    assert document["components"]["schemas"]["ProductView"]["properties"]["price"]["type"] == "string"
+
+
+def test_the_document_names_the_id_token_and_leaves_the_catalogue_and_itself_public(api):
+    document = openapi_document(api)
+
+    assert document["components"]["securitySchemes"] == {
+        "CognitoIdToken": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A Cognito user-pool ID token, as the whole header value (no `Bearer` prefix)",
+        }
+    }
+    assert "security" not in document  # no global requirement: per operation
+    paths = document["paths"]
+    assert paths["/orders"]["post"]["security"] == [{"CognitoIdToken": []}]
+    assert paths["/orders/{order_id}"]["get"]["security"] == [{"CognitoIdToken": []}]
+    assert "security" not in paths["/products"]["get"] and "security" not in paths["/openapi.json"]["get"]
+    # API Gateway's own 401 body must satisfy what the document says of a 401, as ours does.
+    unauthorized = json_content(paths["/orders"]["post"]["responses"]["401"])
+    assert {"$ref": "#/components/schemas/ErrorResponse"} in unauthorized["anyOf"]
+    assert {"$ref": "#/components/schemas/GatewayError"} in unauthorized["anyOf"]
+
+
+def conforms(document, method, path, response, **case):
+    """The handler's answer, as API Gateway passes it on, is one the document describes."""
+    operation = schemathesis.openapi.from_dict(document)[path][method]
+    http = schemathesis.Response(
+        status_code=response["statusCode"],
+        headers={name: values for name, values in response["multiValueHeaders"].items()},
+        content=response["body"].encode(),
+        request=requests.Request(method, f"https://api.example.com/v1{path}").prepare(),
+        elapsed=0.0,
+        verify=True,
+    )
+    operation.Case(**case).validate_response(http, checks=CHECKS)
+    return response["statusCode"]
+
+
+def test_every_answer_of_the_handler_is_one_the_document_describes(api, relay):
+    document = openapi_document(api)
+    headers = {"Idempotency-Key": "conform-1"}
+    placed = call(api, "POST", "/orders", body(("LAMP-001", 2)), headers=headers)
+    order_id = json_body(placed)["order_id"]
+    relay()
+
+    def read(order_id, claims=ADA):
+        params = {"resource": "/orders/{order_id}", "path_parameters": {"order_id": order_id}}
+        return call(api, "GET", f"/orders/{order_id}", claims=claims, **params)
+
+    answers = [
+        ("POST", "/orders", placed),
+        ("POST", "/orders", call(api, "POST", "/orders", body(("LAMP-001", 2)), headers=headers)),
+        ("POST", "/orders", place(api, body(("LAMP-001", 2)))),
+        ("POST", "/orders", call(api, "POST", "/orders", body(("LAMP-001", 1)), headers=headers)),
+        ("POST", "/orders", place(api, body(("NOPE", 1)))),
+        ("POST", "/orders", call(api, "POST", "/orders", raw_body='{"items": [')),
+        ("POST", "/orders", place(api, body(("MUG-001", 1)), claims=None)),
+        ("GET", "/orders/{order_id}", read(order_id)),
+        ("GET", "/orders/{order_id}", read(order_id, claims=EVE)),
+        ("GET", "/orders/{order_id}", read("x" * 65)),
+        ("GET", "/orders/{order_id}", read(order_id, claims=None)),
+        ("GET", "/products", call(api, "GET", "/products", claims=None)),
+        ("GET", "/openapi.json", call(api, "GET", "/openapi.json", claims=None)),
+    ]
+
+    statuses = [
+        conforms(document, method, path, response, path_parameters={"order_id": order_id} if "{" in path else None)
+        for method, path, response in answers
+    ]
+    assert statuses == [201, 201, 409, 409, 422, 400, 401, 200, 404, 422, 401, 200, 200]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 100_000,  # nested deeper than the recursion limit
+        '{"items": [{"sku": "MUG-001", "quantity": ' + "9" * 5000 + "}]}",  # past int's 4300 digits
+    ],
+    ids=["deep-nesting", "huge-integer"],
+)
+def test_json_the_parser_cannot_take_is_a_400_not_a_crash(api, raw):
+    response = call(api, "POST", "/orders", raw_body=raw)
+
+    assert response["statusCode"] == 400
+    assert json_body(response)["error"]["code"] == "MALFORMED_JSON"
+    assert order_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw"),
+    [
+        ("multipart/form-data", "--x\r\n"),  # no boundary
+        ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=items\r\n\r\n€\r\n--x--"),
+    ],
+    ids=["no-boundary", "not-latin-1"],
+)
+@pytest.mark.filterwarnings("ignore:Received multipart/form-data without base64 encoding:UserWarning")
+def test_a_multipart_body_is_refused_like_any_body_that_is_not_json(api, content_type, raw):
+    response = call(api, "POST", "/orders", raw_body=raw, headers={"Content-Type": content_type})
+
+    assert response["statusCode"] == 422
+    error = json_body(response)["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"][0]["type"] == "unsupported_content_type"
+    assert order_count() == 0
