@@ -135,9 +135,10 @@ def sqs_record(event: Event[Any] | str, message_id: str) -> dict[str, Any]:
     }
 
 
-def api_place_order() -> dict[str, Any]:
-    body = {
-        "items": [{"sku": "MUG-001", "quantity": 2}],
+def sample_order_request(*items: tuple[str, int], **overrides: Any) -> dict[str, Any]:
+    """A POST /orders body (a new dict each call): the API's example, the demo's, the tests'."""
+    body: dict[str, Any] = {
+        "items": [{"sku": sku, "quantity": quantity} for sku, quantity in items or (("MUG-001", 2),)],
         "shipping_address": {
             "name": "Ada Lovelace",
             "line1": "12 Analytical Row",
@@ -145,8 +146,30 @@ def api_place_order() -> dict[str, Any]:
             "postal_code": "N1 9GU",
             "country": "GB",
         },
-        "payment_token": "tok_visa",
+        "payment_token": SAMPLE_TOKEN,
     }
+    return {**body, **overrides}
+
+
+# What every handler reads from its environment, with sample values: for
+# `sam local invoke --env-vars`, for importing handlers in tests and benchmarks.
+SAMPLE_ENVIRONMENT = {
+    "ORDER_EVENTS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:order-events",
+    "IDEMPOTENCY_TABLE": "idempotency",
+    "ORDERS_TABLE": "orders",
+    "PRODUCTS_TABLE": "products",
+    "OUTBOX_TABLE": "outbox",
+    "PAYMENTS_TABLE": "payments",
+    "SHIPMENTS_TABLE": "shipments",
+    "INVOICE_BUCKET": "invoices",
+    "SENDER_EMAIL": "orders@example.com",
+    "PAYMENT_TOKEN_KEY_ID": "00000000-0000-0000-0000-000000000000",
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+def api_place_order() -> dict[str, Any]:
+    body = sample_order_request()
     return {
         "resource": "/orders",
         "path": "/orders",

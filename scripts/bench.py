@@ -22,19 +22,12 @@ from datetime import datetime
 from pathlib import Path
 
 from events.catalogue import SUBSCRIPTIONS
+from events.samples import SAMPLE_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = ["order_service.handlers.api"] + [s.handler for s in SUBSCRIPTIONS]
 HANDLER_ENV = {
-    "ORDER_EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:order-events",
-    "IDEMPOTENCY_TABLE": "idempotency",
-    "ORDERS_TABLE": "orders",
-    "PRODUCTS_TABLE": "products",
-    "PAYMENTS_TABLE": "payments",
-    "SHIPMENTS_TABLE": "shipments",
-    "INVOICE_BUCKET": "invoices",
-    "SENDER_EMAIL": "orders@example.com",
-    "AWS_DEFAULT_REGION": "us-east-1",
+    **SAMPLE_ENVIRONMENT,
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
     "POWERTOOLS_SERVICE_NAME": "bench",

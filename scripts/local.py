@@ -18,6 +18,7 @@ import shlex
 import sys
 from datetime import UTC, datetime
 
+from events.samples import sample_order_request
 from scripts.stack import DEMO_PASSWORD, Stack
 
 DEMO_EMAIL = os.environ.get("DEMO_EMAIL", "customer@example.com")
@@ -36,17 +37,7 @@ def setup(stack: Stack) -> None:
 
 def info(stack: Stack) -> None:
     token = stack.login(DEMO_EMAIL)["IdToken"]
-    body = {
-        "items": [{"sku": "MUG-001", "quantity": 2}, {"sku": "TEE-001", "quantity": 1}],
-        "shipping_address": {
-            "name": "Ada Lovelace",
-            "line1": "12 Analytical Row",
-            "city": "London",
-            "postal_code": "N1 9GU",
-            "country": "GB",
-        },
-        "payment_token": "tok_visa",
-    }
+    body = sample_order_request(("MUG-001", 2), ("TEE-001", 1))
     api = stack.api_url
     print(f"""
 The order system is running on MiniStack ({stack.endpoint_url}).

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from events.models import Address
+from events.samples import sample_order_request
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, TimelineEntry
 
@@ -38,21 +39,7 @@ class AddressRequest(Address):
 class PlaceOrderRequest(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
-        json_schema_extra={
-            "examples": [
-                {
-                    "items": [{"sku": "MUG-001", "quantity": 2}],
-                    "shipping_address": {
-                        "name": "Ada Lovelace",
-                        "line1": "12 Analytical Row",
-                        "city": "London",
-                        "postal_code": "N1 9GU",
-                        "country": "GB",
-                    },
-                    "payment_token": "tok_visa",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [sample_order_request()]},
     )
 
     items: list[OrderItemRequest] = Field(min_length=1, max_length=MAX_LINES)

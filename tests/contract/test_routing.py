@@ -9,20 +9,10 @@ import pytest
 
 from events.catalogue import SUBSCRIPTIONS
 from events.models import EVENT_CLASSES, EventType
+from events.samples import SAMPLE_ENVIRONMENT
 from tests.contract.template import ROOT, functions, sqs_queue_of, subscription_for, template
 
-HANDLER_ENV = {
-    "ORDER_EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:order-events",
-    "IDEMPOTENCY_TABLE": "idempotency",
-    "ORDERS_TABLE": "orders",
-    "PRODUCTS_TABLE": "products",
-    "PAYMENTS_TABLE": "payments",
-    "SHIPMENTS_TABLE": "shipments",
-    "INVOICE_BUCKET": "invoices",
-    "SENDER_EMAIL": "orders@example.com",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-}
+HANDLER_ENV = {**SAMPLE_ENVIRONMENT, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 def test_every_consumer_function_is_in_the_routing_table_and_vice_versa():

@@ -5,24 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from events.samples import sample_order_request
 from scripts.stack import Stack
 
 FINAL_STATUSES = {"SHIPPED", "PAYMENT_FAILED", "SHIPMENT_FAILED"}
 
 
 def order_body(sku: str = "MUG-001", quantity: int = 2, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "items": [{"sku": sku, "quantity": quantity}],
-        "shipping_address": {
-            "name": "Ada Lovelace",
-            "line1": "12 Analytical Row",
-            "city": "London",
-            "postal_code": "N1 9GU",
-            "country": "GB",
-        },
-        "payment_token": "tok_visa",
-    }
-    body.update(overrides)
+    body = sample_order_request((sku, quantity), **overrides)
     return body
 
 

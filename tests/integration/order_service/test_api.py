@@ -20,7 +20,6 @@ from events.models import OrderCreated
 from tests import builders
 from tests.integration.conftest import json_body, load_handler
 from tests.integration.order_service.tables import (
-    create_order_tables,
     order_count,
     outbox_size,
     outbox_stream_event,
@@ -29,22 +28,6 @@ from tests.integration.order_service.tables import (
 
 ADA = builders.customer_claims(sub="cust-ada", email="ada@example.com")
 EVE = builders.customer_claims(sub="cust-eve", email="eve@example.com")
-
-
-@pytest.fixture
-def env(topic):
-    return {**create_order_tables({"LAMP-001": 3}), "ORDER_EVENTS_TOPIC_ARN": topic.topic_arn}
-
-
-@pytest.fixture
-def api(env, monkeypatch):
-    return load_handler("order_service.handlers.api", env, monkeypatch)
-
-
-@pytest.fixture
-def relay(env, monkeypatch):
-    module = load_handler("order_service.handlers.relay_outbox", env, monkeypatch)
-    return lambda: module.handler(outbox_stream_event(), builders.lambda_context("outbox-relay"))
 
 
 def call(api, method, path, body=None, claims=ADA, **kwargs):

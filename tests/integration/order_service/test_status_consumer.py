@@ -6,25 +6,9 @@ import pytest
 
 from tests import builders
 from tests.integration.conftest import failed_ids, json_body, load_handler
-from tests.integration.order_service.tables import create_order_tables, outbox_stream_event, stock_of
+from tests.integration.order_service.tables import stock_of
 
 ADA = builders.customer_claims(sub="cust-ada", email="ada@example.com")
-
-
-@pytest.fixture
-def env(topic):
-    return {**create_order_tables(), "ORDER_EVENTS_TOPIC_ARN": topic.topic_arn}
-
-
-@pytest.fixture
-def api(env, monkeypatch):
-    return load_handler("order_service.handlers.api", env, monkeypatch)
-
-
-@pytest.fixture
-def relay(env, monkeypatch):
-    module = load_handler("order_service.handlers.relay_outbox", env, monkeypatch)
-    return lambda: module.handler(outbox_stream_event(), builders.lambda_context("outbox-relay"))
 
 
 @pytest.fixture
