@@ -13,6 +13,8 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 MINISTACK_PORT ?= 4566
 STACK_NAME ?= order-choreography
 SENDER_EMAIL ?= orders@shop.local
+# Locally the simulated carrier delivers a few seconds after shipping (AWS default: 60).
+DELIVERY_DELAY_SECONDS ?= 5
 
 # The local deploy builds for this machine: MiniStack runs the functions with its
 # own interpreter, so the layer's wheels must match it (AWS builds keep the
@@ -20,7 +22,7 @@ SENDER_EMAIL ?= orders@shop.local
 LOCAL_ARCH = $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 LOCAL_PY = $(shell $(MINISTACK_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) TracingEnabled=false \
-	SenderEmail=$(SENDER_EMAIL)
+	SenderEmail=$(SENDER_EMAIL) DeliveryDelaySeconds=$(DELIVERY_DELAY_SECONDS)
 # Sample credentials for the local emulator only.
 LOCAL_AWS = AWS_ENDPOINT_URL=http://127.0.0.1:$(MINISTACK_PORT) AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \

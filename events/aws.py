@@ -16,5 +16,7 @@ def client(service: str) -> Any:
         connect_timeout=2,
         read_timeout=5,
         retries={"max_attempts": 4, "mode": "standard"},
+        # Pre-signed S3 links must be SigV4: S3 refuses the SigV2 botocore may pick.
+        signature_version="s3v4" if service == "s3" else None,
     )
     return boto3.client(service, config=config)

@@ -43,14 +43,14 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "BillingQueue",
         "billing_service",
         "billing_service.handlers.handle_invoice_created",
-        (EventType.INVOICE_CREATED,),
+        (EventType.INVOICE_CREATED, EventType.ORDER_CANCELLED, EventType.SHIPMENT_ERROR),
     ),
     Subscription(
         "ShipmentFunction",
         "ShipmentQueue",
         "shipment_service",
         "shipment_service.handlers.handle_payment_confirmed",
-        (EventType.PAYMENT_CONFIRMED,),
+        (EventType.PAYMENT_CONFIRMED, EventType.ORDER_CANCELLED),
     ),
     Subscription(
         "EmailFunction", "EmailQueue", "email_service", "email_service.handlers.handle_customer_event", ALL_EVENTS
@@ -61,6 +61,18 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "order_service",
         "order_service.handlers.handle_order_events",
         ALL_EVENTS,
+    ),
+)
+
+
+# Queues that no topic subscription feeds: a service writing to its own future.
+SELF_SCHEDULED: tuple[Subscription, ...] = (
+    Subscription(
+        "DeliveryFunction",
+        "CarrierTrackingQueue",
+        "shipment_service",
+        "shipment_service.handlers.handle_carrier_update",
+        (EventType.SHIPPED,),
     ),
 )
 

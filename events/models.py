@@ -27,6 +27,9 @@ class EventType(StrEnum):
     PAYMENT_FAILED = "PAYMENT_FAILED"
     SHIPPED = "SHIPPED"
     SHIPMENT_ERROR = "SHIPMENT_ERROR"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    PAYMENT_REFUNDED = "PAYMENT_REFUNDED"
+    DELIVERED = "DELIVERED"
 
 
 class Producer(StrEnum):
@@ -86,7 +89,11 @@ class OrderCreatedData(_WithPaymentToken):
 class InvoiceCreatedData(_WithPaymentToken):
     order: OrderSnapshot
     invoice_number: str = Field(description="Sequential-looking number, the same for every retry")
-    invoice_key: str = Field(description="S3 key of the rendered invoice")
+    invoice_key: str = Field(description="S3 key of the rendered invoice (HTML)")
+    invoice_pdf_key: str | None = Field(default=None, description="S3 key of the invoice as PDF")
+    invoice_url: str | None = Field(
+        default=None, description="Time-limited pre-signed link to the PDF (for the invoice email)"
+    )
     subtotal_cents: int
     tax_cents: int
     total_cents: int
@@ -117,6 +124,29 @@ class ShippedData(_Model):
 class ShipmentErrorData(_Model):
     order: OrderSnapshot
     reason: str = Field(description="Why the carrier refused the parcel")
+
+
+class OrderCancelledData(_Model):
+    order: OrderSnapshot
+    previous_status: str = Field(description="The order's status when it was cancelled")
+    reason: str = Field(default="cancelled by the customer")
+
+
+class PaymentRefundedData(_Model):
+    order: OrderSnapshot
+    charge_id: str = Field(description="The refunded charge")
+    refund_id: str = Field(description="The payment provider's refund id")
+    amount_cents: int
+    currency: str
+    reason: str = Field(description="Why the money went back: the order was cancelled, or could not ship")
+
+
+class DeliveredData(_Model):
+    order: OrderSnapshot
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    delivered_at: datetime = Field(description="When the carrier reported the parcel delivered (UTC)")
 
 
 DataT = TypeVar("DataT", bound=BaseModel)
@@ -156,6 +186,21 @@ class Event(_Model, Generic[DataT]):
             order_id=order_id,
             customer_id=customer_id,
             correlation_id=event_id,
+            causation_id=None,
+            producer=cls.PRODUCER,
+            data=data,
+        )
+
+    @classmethod
+    def for_order(cls: type[EventT], *, order_id: str, customer_id: str, correlation_id: str, data: Any) -> EventT:
+        """An event caused by a request about an existing order (it joins the order's chain)."""
+        return cls(
+            event_id=str(uuid.uuid4()),
+            event_type=cls.TYPE,
+            occurred_at=_utcnow(),
+            order_id=order_id,
+            customer_id=customer_id,
+            correlation_id=correlation_id,
             causation_id=None,
             producer=cls.PRODUCER,
             data=data,
@@ -225,6 +270,30 @@ class ShipmentError(Event[ShipmentErrorData]):
     event_version: Literal[1] = 1
 
 
+class OrderCancelled(Event[OrderCancelledData]):
+    TYPE = EventType.ORDER_CANCELLED
+    PRODUCER = Producer.ORDER_SERVICE
+    DESCRIPTION = "The customer cancelled an order that had not shipped; its stock is already released."
+    event_type: Literal[EventType.ORDER_CANCELLED] = EventType.ORDER_CANCELLED
+    event_version: Literal[1] = 1
+
+
+class PaymentRefunded(Event[PaymentRefundedData]):
+    TYPE = EventType.PAYMENT_REFUNDED
+    PRODUCER = Producer.BILLING_SERVICE
+    DESCRIPTION = "The charge was refunded: the order was cancelled after payment, or could not ship."
+    event_type: Literal[EventType.PAYMENT_REFUNDED] = EventType.PAYMENT_REFUNDED
+    event_version: Literal[1] = 1
+
+
+class Delivered(Event[DeliveredData]):
+    TYPE = EventType.DELIVERED
+    PRODUCER = Producer.SHIPMENT_SERVICE
+    DESCRIPTION = "The carrier reported the parcel delivered."
+    event_type: Literal[EventType.DELIVERED] = EventType.DELIVERED
+    event_version: Literal[1] = 1
+
+
 EVENT_CLASSES: tuple[type[Event[Any]], ...] = (
     OrderCreated,
     InvoiceCreated,
@@ -232,11 +301,22 @@ EVENT_CLASSES: tuple[type[Event[Any]], ...] = (
     PaymentFailed,
     Shipped,
     ShipmentError,
+    OrderCancelled,
+    PaymentRefunded,
+    Delivered,
 )
 EVENT_CLASS_BY_TYPE: dict[EventType, type[Event[Any]]] = {cls.TYPE: cls for cls in EVENT_CLASSES}
 
 AnyEvent = Annotated[
-    OrderCreated | InvoiceCreated | PaymentConfirmed | PaymentFailed | Shipped | ShipmentError,
+    OrderCreated
+    | InvoiceCreated
+    | PaymentConfirmed
+    | PaymentFailed
+    | Shipped
+    | ShipmentError
+    | OrderCancelled
+    | PaymentRefunded
+    | Delivered,
     Field(discriminator="event_type"),
 ]
 ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

@@ -15,13 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from events.catalogue import SUBSCRIPTIONS
+from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
 from events.models import (
     Address,
+    Delivered,
+    DeliveredData,
     Event,
     EventType,
     InvoiceCreated,
     InvoiceCreatedData,
+    OrderCancelled,
+    OrderCancelledData,
     OrderCreated,
     OrderCreatedData,
     OrderLine,
@@ -30,6 +34,8 @@ from events.models import (
     PaymentConfirmedData,
     PaymentFailed,
     PaymentFailedData,
+    PaymentRefunded,
+    PaymentRefundedData,
     ShipmentError,
     ShipmentErrorData,
     Shipped,
@@ -101,7 +107,34 @@ def sample_chain() -> dict[EventType, Event[Any]]:
         data=ShippedData(order=order, shipment_id="shp_0123456789", carrier="SimPost", tracking_number="SP123456789GB"),
     )
     error = ShipmentError.caused_by(paid, data=ShipmentErrorData(order=order, reason="address is undeliverable"))
-    events = [created, invoiced, paid, failed, shipped, error]
+    cancelled = OrderCancelled.for_order(
+        order_id=order_id,
+        customer_id=customer_id,
+        correlation_id=created.correlation_id,
+        data=OrderCancelledData(order=order, previous_status="PAID"),
+    ).model_copy(update={"event_id": _id("ORDER_CANCELLED")})
+    refunded = PaymentRefunded.caused_by(
+        cancelled,
+        data=PaymentRefundedData(
+            order=order,
+            charge_id="ch_0123456789abcdef",
+            refund_id="re_0123456789abcdef",
+            amount_cents=2598,
+            currency="EUR",
+            reason="the order was cancelled",
+        ),
+    )
+    delivered = Delivered.caused_by(
+        shipped,
+        data=DeliveredData(
+            order=order,
+            shipment_id="shp_0123456789",
+            carrier="SimPost",
+            tracking_number="SP123456789GB",
+            delivered_at=_AT,
+        ),
+    )
+    events = [created, invoiced, paid, failed, shipped, error, cancelled, refunded, delivered]
     return {e.event_type: e.model_copy(update={"occurred_at": _AT}) for e in events}
 
 
@@ -163,6 +196,7 @@ SAMPLE_ENVIRONMENT = {
     "SHIPMENTS_TABLE": "shipments",
     "INVOICE_BUCKET": "invoices",
     "SENDER_EMAIL": "orders@example.com",
+    "CARRIER_TRACKING_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/carrier-tracking",
     "PAYMENT_TOKEN_KEY_ID": "00000000-0000-0000-0000-000000000000",
     "AWS_DEFAULT_REGION": REGION,
 }
@@ -232,7 +266,7 @@ def generate() -> dict[str, dict[str, Any]]:
         "OrderApiFunction": api_place_order(),
         "OrderOutboxFunction": outbox_insert(chain[EventType.ORDER_CREATED]),
     }
-    for subscription in SUBSCRIPTIONS:
+    for subscription in (*SUBSCRIPTIONS, *SELF_SCHEDULED):
         samples[subscription.function] = {
             "Records": [
                 sqs_record(chain[event_type], _id(f"{subscription.function}/{event_type.value}"))

@@ -1,1 +1,2 @@
-"""Invoice service: ORDER_CREATED -> an HTML invoice in S3 -> INVOICE_CREATED."""
+"""Invoice service: ORDER_CREATED -> the invoice in S3 (HTML and PDF) -> INVOICE_CREATED
+with a pre-signed link to the PDF."""

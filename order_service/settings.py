@@ -10,3 +10,5 @@ class OrderSettings(Settings):
     idempotency_table: str = ""  # also remembers POST /orders Idempotency-Keys
     order_events_topic_arn: str = ""
     payment_token_key_id: str = ""  # KMS key sealing payment tokens in the outbox
+    invoice_bucket: str = ""  # where the invoice service stores invoices (the API hands out links)
+    invoice_link_seconds: int = 3600

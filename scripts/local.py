@@ -39,6 +39,15 @@ def info(stack: Stack) -> None:
     token = stack.login(DEMO_EMAIL)["IdToken"]
     body = sample_order_request(("MUG-001", 2), ("TEE-001", 1))
     api = stack.api_url
+    client = stack.outputs["UserPoolClientId"]
+    you = {"ClientId": client, "Username": "you@example.com"}
+    sign_up = {**you, "Password": "Sup3rSecret!", "UserAttributes": [{"Name": "email", "Value": "you@example.com"}]}
+    confirm = {**you, "ConfirmationCode": "123456"}
+    log_in = {
+        "ClientId": client,
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "AuthParameters": {"USERNAME": "you@example.com", "PASSWORD": "Sup3rSecret!"},
+    }
     print(f"""
 The order system is running on MiniStack ({stack.endpoint_url}).
 
@@ -59,8 +68,18 @@ The order system is running on MiniStack ({stack.endpoint_url}).
     make inbox                                   (in the terminal)
     curl -s {stack.endpoint_url}/_ministack/ses/messages   (every email SES sent, as JSON)
 
+  More: GET {api}/orders (your orders), DELETE {api}/orders/ORDER_ID (cancel),
+  GET {api}/orders/ORDER_ID/payment, GET {api}/orders/ORDER_ID/invoice (PDF link).
   Try a declined card with "payment_token": "tok_chargeDeclined", an undeliverable
-  address with "postal_code": "00000". Stop everything with `make stop`.
+  address with "postal_code": "00000".
+
+  A new account, with plain HTTP (the confirmation code arrives in `make inbox EMAIL=you@example.com`):
+    T=X-Amz-Target:AWSCognitoIdentityProviderService; H='Content-Type: application/x-amz-json-1.1'
+    curl -s {stack.endpoint_url}/ -H "$H" -H "$T.SignUp" -d {shlex.quote(json.dumps(sign_up))}
+    curl -s {stack.endpoint_url}/ -H "$H" -H "$T.ConfirmSignUp" -d {shlex.quote(json.dumps(confirm))}
+    curl -s {stack.endpoint_url}/ -H "$H" -H "$T.InitiateAuth" -d {shlex.quote(json.dumps(log_in))}
+
+  Stop everything with `make stop`.
 """)
 
 

@@ -12,15 +12,21 @@ events/faults.py): throttles and 5xx before the charge, timeouts before it or af
 it was recorded, the way a real timeout can hide a success. The client side retries
 them a couple of times with the same idempotency key, as Stripe's client does, so a
 hidden success is answered by the first charge, never charged twice.
+
+Refunds work the same way: idempotent by key (the refund id is derived from it),
+under the same fault switch, refused when they would give back more than the charge
+(as far as this instance knows the charge: a charge made by another Lambda instance
+is known by its id only, the way key reuse is remembered per instance).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
-from billing_service.domain.errors import IdempotencyKeyReused, PaymentDeclined
-from billing_service.domain.model import Charge
+from billing_service.domain.errors import IdempotencyKeyReused, PaymentDeclined, RefundRefused
+from billing_service.domain.model import Charge, Refund
 from events.faults import FaultInjector, call_with_retries
 from events.observability import logger
 
@@ -37,6 +43,10 @@ DECLINES: dict[str, tuple[str, str]] = {
 # The message never repeats the token: it travels on in PAYMENT_FAILED.
 INVALID_TOKEN = ("invalid_token", "The payment token is not valid.")
 AMOUNT_TOO_SMALL = ("amount_too_small", "The amount must be at least 0.01.")
+CHARGE_ID = re.compile(r"ch_[0-9a-f]{24}")
+NO_SUCH_CHARGE = ("charge_not_found", "No such charge.")
+CURRENCY_MISMATCH = ("currency_mismatch", "The refund must be in the charge's currency.")
+AMOUNT_TOO_LARGE = ("amount_too_large", "The refund is larger than what is left of the charge.")
 
 
 def _digest(text: str) -> str:
@@ -55,11 +65,25 @@ class _Answer:
         return self.charge
 
 
+@dataclass(frozen=True)
+class _RefundAnswer:
+    request: tuple[str, int, str]  # charge id, amount, currency: what a key is bound to
+    refund: Refund | None = None
+    refusal: tuple[str, str] = ("", "")  # (code, message) when there is no refund
+
+    def give(self) -> Refund:
+        if self.refund is None:
+            raise RefundRefused(*self.refusal)
+        return self.refund
+
+
 class SimulatedPaymentProvider:
     OPERATION = "payment_provider.charge"
+    REFUND_OPERATION = "payment_provider.refund"
 
     def __init__(self, faults: FaultInjector | None = None) -> None:
         self._answers: dict[str, _Answer] = {}
+        self._refund_answers: dict[str, _RefundAnswer] = {}
         # Read once per instance, i.e. at cold start in the handler; off when unset.
         self.faults = faults if faults is not None else FaultInjector.from_env(log=logger)
 
@@ -67,6 +91,11 @@ class SimulatedPaymentProvider:
     def charges(self) -> list[Charge]:
         """Every charge this instance made, as the provider's dashboard would list them."""
         return [answer.charge for answer in self._answers.values() if answer.charge is not None]
+
+    @property
+    def refunds(self) -> list[Refund]:
+        """Every refund this instance made."""
+        return [answer.refund for answer in self._refund_answers.values() if answer.refund is not None]
 
     def charge(self, amount_cents: int, currency: str, token: str, idempotency_key: str, description: str) -> Charge:
         if not idempotency_key:
@@ -106,3 +135,48 @@ class SimulatedPaymentProvider:
             card_brand=CARD_BRANDS[token],
         )
         return _Answer(request, charge=charge)
+
+    def refund(self, charge_id: str, amount_cents: int, currency: str, idempotency_key: str) -> Refund:
+        if not idempotency_key:
+            raise ValueError("an idempotency key is required")
+
+        def attempt() -> Refund:
+            return self.faults.call_idempotent(
+                self.REFUND_OPERATION, lambda: self._refund(charge_id, amount_cents, currency, idempotency_key)
+            )
+
+        # Every attempt carries the same key: one after a hidden success gets the first refund.
+        return call_with_retries(attempt)
+
+    def _refund(self, charge_id: str, amount_cents: int, currency: str, idempotency_key: str) -> Refund:
+        request = (charge_id, amount_cents, currency.upper())
+        answer = self._refund_answers.get(idempotency_key)
+        if answer is None:
+            answer = self._decide_refund(request, idempotency_key)
+            self._refund_answers[idempotency_key] = answer
+        elif answer.request != request:
+            raise IdempotencyKeyReused(idempotency_key)
+        return answer.give()
+
+    def _decide_refund(self, request: tuple[str, int, str], idempotency_key: str) -> _RefundAnswer:
+        charge_id, amount_cents, currency = request
+        if amount_cents < 1:
+            return _RefundAnswer(request, refusal=AMOUNT_TOO_SMALL)
+        if not CHARGE_ID.fullmatch(charge_id):
+            return _RefundAnswer(request, refusal=NO_SUCH_CHARGE)
+        charge = next((c for c in self.charges if c.charge_id == charge_id), None)
+        if charge is not None:
+            if currency != charge.currency:
+                return _RefundAnswer(request, refusal=CURRENCY_MISMATCH)
+            already = sum(r.amount_cents for r in self._refunds_of(charge_id))
+            if already + amount_cents > charge.amount_cents:
+                return _RefundAnswer(request, refusal=AMOUNT_TOO_LARGE)
+        refund = Refund(refund_id="re_" + _digest(idempotency_key)[:24], amount_cents=amount_cents, currency=currency)
+        return _RefundAnswer(request, refund=refund)
+
+    def _refunds_of(self, charge_id: str) -> list[Refund]:
+        return [
+            answer.refund
+            for answer in self._refund_answers.values()
+            if answer.refund is not None and answer.request[0] == charge_id
+        ]

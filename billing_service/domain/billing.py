@@ -1,11 +1,16 @@
-"""Billing an invoice: charge its total, record the payment, announce the outcome.
+"""Billing an invoice: claim the order's payment row, charge its total, record the
+outcome, announce it.
 
-The charge happens once per order even though INVOICE_CREATED may arrive several
-times and a handler may crash half-way:
-- the provider gets the event_id as its idempotency key, so retrying a charge whose
-  answer was lost returns the first charge instead of making a second one;
-- the payments table holds one row per order, written only if absent; an order that
-  already has a row is never charged again;
+The charge happens at most once per order, and never for an order that was
+cancelled first, although INVOICE_CREATED and ORDER_CANCELLED may arrive several
+times, in any order, concurrently, and a handler may crash half-way:
+- the payments table holds one row per order and every write to it is conditional
+  (see PaymentStatus). Before calling the provider the charger *claims* the row
+  (CHARGING, written only if the order has no row). A cancellation that came first
+  wrote CANCELLED instead, so the claim fails and nothing is charged; a cancellation
+  that comes during the charge finds CHARGING and is retried until it settles;
+- the provider gets the event_id as its idempotency key, so resuming a claimed
+  charge whose answer was lost (a timeout, a crash) returns the first charge;
 - the outcome event is derived from the stored row with a deterministic id, so
   republishing it after a crash is a duplicate every consumer recognises.
 """
@@ -16,11 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from billing_service.domain.errors import PaymentDeclined, PaymentNotRecorded
+from billing_service.domain.errors import PaymentContention, PaymentDeclined
 from billing_service.domain.model import Payment, PaymentStatus
 from billing_service.domain.ports import PaymentProvider, PaymentStore, Publisher
 from events.models import InvoiceCreated, PaymentConfirmed, PaymentConfirmedData, PaymentFailed, PaymentFailedData
+
+# A row has six states and moves only forward, so a handler can lose a conditional
+# write to another one only a few times before the row is final.
+MAX_ROUNDS = 8
 
 
 class Outcome(StrEnum):
@@ -28,8 +38,10 @@ class Outcome(StrEnum):
     DECLINED = "DECLINED"
     # This event was billed before (the effect is stored); its outcome is published again.
     REPLAYED = "REPLAYED"
-    # Another INVOICE_CREATED of the same order was billed; it announced the outcome.
+    # Another INVOICE_CREATED of the same order was billed; it announces the outcome.
     ALREADY_BILLED = "ALREADY_BILLED"
+    # The order was cancelled before it was charged: nothing charged, nothing published.
+    CANCELLED = "CANCELLED"
 
 
 @dataclass(frozen=True)
@@ -50,77 +62,93 @@ def bill_invoice(
     publisher: Publisher,
     clock: Callable[[], datetime] = _utcnow,
 ) -> BillingResult:
-    stored = payments.get(event.order_id)
-    if stored is not None:
-        return _replay(event, stored, publisher)
-
-    payment = _charge(event, provider, clock())
-    if not payments.add(payment):
-        # Another delivery stored its payment between our read and our write. Had it
-        # been another invoice event of this order, both would have been charged; the
-        # invoice service's deterministic event ids keep that from happening.
+    for _ in range(MAX_ROUNDS):
         stored = payments.get(event.order_id)
         if stored is None:
-            raise PaymentNotRecorded(event.order_id)
+            claim = _claim(event, clock())
+            if not payments.add(claim):
+                continue  # a cancellation or another delivery wrote first: look again
+            stored = claim
+        if stored.status is PaymentStatus.CHARGING:
+            if stored.invoice_event_id != event.event_id:
+                return BillingResult(stored, Outcome.ALREADY_BILLED)
+            # Ours: just claimed, or claimed by an attempt that crashed or timed out.
+            settled = _charge(event, stored, provider)
+            if not payments.replace(stored, settled):
+                continue  # a concurrent delivery of this same event settled it first
+            publisher.publish(outcome_event(event, settled))
+            outcome = Outcome.CHARGED if settled.status is PaymentStatus.CONFIRMED else Outcome.DECLINED
+            return BillingResult(settled, outcome)
         return _replay(event, stored, publisher)
-
-    publisher.publish(outcome_event(event, payment))
-    return BillingResult(payment, Outcome.CHARGED if payment.status is PaymentStatus.CONFIRMED else Outcome.DECLINED)
+    raise PaymentContention(event.order_id)
 
 
-def _charge(event: InvoiceCreated, provider: PaymentProvider, now: datetime) -> Payment:
+def _claim(event: InvoiceCreated, now: datetime) -> Payment:
     invoice = event.data
+    return Payment(
+        order_id=event.order_id,
+        status=PaymentStatus.CHARGING,
+        amount_cents=invoice.total_cents,
+        currency=invoice.order.currency,
+        invoice_number=invoice.invoice_number,
+        invoice_event_id=event.event_id,
+        created_at=now,
+    )
 
-    def payment(status: PaymentStatus, **outcome: str | None) -> Payment:
-        return Payment(
-            order_id=event.order_id,
-            status=status,
-            amount_cents=invoice.total_cents,
-            currency=invoice.order.currency,
-            invoice_number=invoice.invoice_number,
-            invoice_event_id=event.event_id,
-            created_at=now,
-            **outcome,
-        )
 
+def moved(payment: Payment, **changes: Any) -> Payment:
+    """The row with `changes`, validated."""
+    return Payment.model_validate({**payment.model_dump(), **changes})
+
+
+def _charge(event: InvoiceCreated, claim: Payment, provider: PaymentProvider) -> Payment:
+    """Charge the claimed row's amount; any error but a decline propagates and leaves
+    the claim in place, for the retry of this same event to resume."""
+    invoice = event.data
     try:
         charge = provider.charge(
-            amount_cents=invoice.total_cents,
-            currency=invoice.order.currency,
+            amount_cents=claim.amount_cents,
+            currency=claim.currency,
             token=invoice.payment_token.get_secret_value(),
             idempotency_key=event.event_id,
             description=f"Invoice {invoice.invoice_number} for order {event.order_id}",
         )
     except PaymentDeclined as declined:
-        return payment(PaymentStatus.FAILED, decline_code=declined.decline_code, reason=declined.message)
-    return payment(PaymentStatus.CONFIRMED, charge_id=charge.charge_id, card_brand=charge.card_brand)
+        return moved(claim, status=PaymentStatus.FAILED, decline_code=declined.decline_code, reason=declined.message)
+    return moved(claim, status=PaymentStatus.CONFIRMED, charge_id=charge.charge_id, card_brand=charge.card_brand)
 
 
 def _replay(event: InvoiceCreated, stored: Payment, publisher: Publisher) -> BillingResult:
+    if stored.status is PaymentStatus.CANCELLED:
+        return BillingResult(stored, Outcome.CANCELLED)
     if stored.invoice_event_id != event.event_id:
         return BillingResult(stored, Outcome.ALREADY_BILLED)
+    # Billed by this event before (perhaps refunded since): the outcome may never have
+    # been published (a crash after the write), so it is published again, same id.
     publisher.publish(outcome_event(event, stored))
     return BillingResult(stored, Outcome.REPLAYED)
 
 
 def outcome_event(cause: InvoiceCreated, payment: Payment) -> PaymentConfirmed | PaymentFailed:
     order = cause.data.order
-    if payment.status is PaymentStatus.CONFIRMED:
-        if payment.charge_id is None:
-            raise ValueError(f"confirmed payment of order {payment.order_id} has no charge id")
-        return PaymentConfirmed.caused_by(
+    if payment.status is PaymentStatus.FAILED:
+        return PaymentFailed.caused_by(
             cause,
-            data=PaymentConfirmedData(
-                order=order, charge_id=payment.charge_id, amount_cents=payment.amount_cents, currency=payment.currency
+            data=PaymentFailedData(
+                order=order,
+                amount_cents=payment.amount_cents,
+                currency=payment.currency,
+                reason=payment.reason or "The payment was declined.",
+                decline_code=payment.decline_code,
             ),
         )
-    return PaymentFailed.caused_by(
+    if payment.status not in (PaymentStatus.CONFIRMED, PaymentStatus.REFUNDING, PaymentStatus.REFUNDED):
+        raise ValueError(f"payment of order {payment.order_id} has no charge outcome ({payment.status.value})")
+    if payment.charge_id is None:
+        raise ValueError(f"confirmed payment of order {payment.order_id} has no charge id")
+    return PaymentConfirmed.caused_by(
         cause,
-        data=PaymentFailedData(
-            order=order,
-            amount_cents=payment.amount_cents,
-            currency=payment.currency,
-            reason=payment.reason or "The payment was declined.",
-            decline_code=payment.decline_code,
+        data=PaymentConfirmedData(
+            order=order, charge_id=payment.charge_id, amount_cents=payment.amount_cents, currency=payment.currency
         ),
     )

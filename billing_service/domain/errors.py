@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class PaymentError(Exception):
-    """A charge that did not happen."""
+    """A charge or refund that did not happen."""
 
 
 class PaymentDeclined(PaymentError):
@@ -14,6 +14,17 @@ class PaymentDeclined(PaymentError):
     def __init__(self, decline_code: str, message: str) -> None:
         super().__init__(f"{decline_code}: {message}")
         self.decline_code = decline_code
+        self.message = message
+
+
+class RefundRefused(PaymentError):
+    """The provider refused the refund (no such charge, more than was charged): a bug
+    or a dispute for a human, never retried into a second refund. The SQS record
+    fails until it lands in the DLQ, where the alarm sees it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
         self.message = message
 
 
@@ -27,4 +38,19 @@ class IdempotencyKeyReused(PaymentError):
 
 
 class PaymentNotRecorded(PaymentError):
-    """The store refused the payment as a duplicate yet holds none for the order."""
+    """The store refused a write as a conflict yet holds no row for the order."""
+
+
+class ChargeInProgress(PaymentError):
+    """A charge of the order is under way (its row is CHARGING): whether there is
+    money to refund is not known yet. Retryable: the SQS record fails and comes
+    back after the visibility timeout, when the charge has settled."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"a charge of order {order_id} is in progress; retry later")
+        self.order_id = order_id
+
+
+class PaymentContention(PaymentError):
+    """The row kept moving under this handler (more conditional writes lost than a
+    row has states). Retryable; not expected to happen."""

@@ -2,7 +2,9 @@
 
 Everything on the invoice is derived from the ORDER_CREATED event alone (number,
 date, amounts), so a redelivered or retried event yields the very same invoice, the
-same S3 object and the same INVOICE_CREATED event id.
+same S3 objects (HTML and PDF, byte for byte) and the same INVOICE_CREATED event id.
+Only the download link differs between two attempts (it is signed when it is made);
+consumers keep the first INVOICE_CREATED they see and drop the duplicate by event id.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from events.models import InvoiceCreated, InvoiceCreatedData, OrderCreated
 from invoice_service.domain.errors import InconsistentOrder
 from invoice_service.domain.model import Invoice, Seller, TaxBreakdown
 from invoice_service.domain.ports import InvoiceStore, Publisher
-from invoice_service.domain.rendering import render_invoice_html
+from invoice_service.domain.rendering import render_invoice_html, render_invoice_pdf
+
+# How long the link to the PDF in INVOICE_CREATED (and so in the invoice email) works:
+# 7 days, the longest a SigV4 pre-signed URL can be valid.
+MAX_LINK_SECONDS = 7 * 24 * 60 * 60
 
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Za-z]")
 
@@ -71,12 +77,23 @@ def build_invoice(event: OrderCreated, *, tax_rate: Decimal, seller: Seller) -> 
 
 
 def issue_invoice(
-    event: OrderCreated, *, tax_rate: Decimal, seller: Seller, store: InvoiceStore, publisher: Publisher
+    event: OrderCreated,
+    *,
+    tax_rate: Decimal,
+    seller: Seller,
+    store: InvoiceStore,
+    publisher: Publisher,
+    link_seconds: int = MAX_LINK_SECONDS,
 ) -> Invoice:
-    """Render and store the invoice, then announce it (in that order: whoever reads
-    INVOICE_CREATED can fetch the object)."""
+    """Render and store the invoice as HTML and as PDF, then announce it with a link to
+    the PDF that works for `link_seconds` (in that order: whoever reads INVOICE_CREATED
+    can fetch both objects)."""
+    if not 0 < link_seconds <= MAX_LINK_SECONDS:
+        raise ValueError(f"a download link lasts 1 to {MAX_LINK_SECONDS} seconds, not {link_seconds}")
     invoice = build_invoice(event, tax_rate=tax_rate, seller=seller)
     store.put_html(invoice.key, render_invoice_html(invoice))
+    store.put_pdf(invoice.pdf_key, render_invoice_pdf(invoice))
+    invoice_url = store.download_link(invoice.pdf_key, link_seconds)
     publisher.publish(
         InvoiceCreated.caused_by(
             event,
@@ -86,6 +103,8 @@ def issue_invoice(
                 payment_token=event.data.payment_token,
                 invoice_number=invoice.invoice_number,
                 invoice_key=invoice.key,
+                invoice_pdf_key=invoice.pdf_key,
+                invoice_url=invoice_url,
                 subtotal_cents=invoice.subtotal_cents,
                 tax_cents=invoice.tax_cents,
                 total_cents=invoice.total_cents,

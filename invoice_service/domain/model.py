@@ -43,5 +43,10 @@ class Invoice(_Model):
 
     @property
     def key(self) -> str:
-        """Where the rendered invoice lives in the bucket."""
+        """Where the invoice as HTML lives in the bucket."""
         return f"invoices/{self.order_id}/{self.invoice_number}.html"
+
+    @property
+    def pdf_key(self) -> str:
+        """Where the invoice as PDF lives in the bucket (the same for every retry)."""
+        return f"invoices/{self.order_id}/{self.invoice_number}.pdf"

@@ -1,4 +1,4 @@
-"""ORDER_CREATED -> the order's invoice, rendered to S3 -> INVOICE_CREATED."""
+"""ORDER_CREATED -> the order's invoice, rendered to S3 (HTML and PDF) -> INVOICE_CREATED."""
 
 from __future__ import annotations
 
@@ -22,11 +22,20 @@ seller = Seller(name=settings.seller_name, address=settings.seller_address, vat_
 
 
 def on_order_created(event: OrderCreated) -> None:
-    invoice = issue_invoice(event, tax_rate=settings.tax_rate, seller=seller, store=store, publisher=publisher)
+    invoice = issue_invoice(
+        event,
+        tax_rate=settings.tax_rate,
+        seller=seller,
+        store=store,
+        publisher=publisher,
+        link_seconds=settings.invoice_link_seconds,
+    )
+    # The download link stays out of the logs: whoever holds it can read the invoice.
     logger.info(
         "invoice issued",
         extra={
             "invoice_number": invoice.invoice_number,
+            "invoice_pdf_key": invoice.pdf_key,
             "total_cents": invoice.total_cents,
             "tax_cents": invoice.tax_cents,
             "currency": invoice.currency,

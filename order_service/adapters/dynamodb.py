@@ -7,8 +7,10 @@ never disagree.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +19,13 @@ from botocore.exceptions import ClientError
 
 from events.models import Event, OrderLine, parse_event
 from order_service.adapters.kms import TokenSealer
-from order_service.domain.errors import OrderNotFound, OutOfStock, RequestAlreadyRecorded
+from order_service.domain.errors import (
+    InvalidCursor,
+    OrderNotFound,
+    OutOfStock,
+    ProductNotFound,
+    RequestAlreadyRecorded,
+)
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
@@ -96,8 +104,9 @@ class DynamoDBOrderStore:
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def put_product(self, product: Product) -> None:
+    def put_product(self, product: Product) -> Product:
         self.client.put_item(TableName=self.products_table, Item=to_item(product.model_dump()))
+        return product
 
     # orders ----------------------------------------------------------------
     def create_order(self, order: Order, announcement: Event[Any], request: RecordedRequest | None) -> None:
@@ -217,12 +226,10 @@ class DynamoDBOrderStore:
         to: OrderStatus,
         allowed_from: frozenset[OrderStatus],
         release: list[OrderLine] | None,
-        facts: dict[str, str],
+        facts: dict[str, str | int],
     ) -> bool:
         allowed = {f":from{i}": {"S": status.value} for i, status in enumerate(sorted(allowed_from))}
-        fact_names = {f"#fact{i}": name for i, name in enumerate(sorted(facts))}
-        fact_values = {f":fact{i}": {"S": facts[name]} for i, name in enumerate(sorted(facts))}
-        set_facts = "".join(f", #fact{i} = :fact{i}" for i in range(len(facts)))
+        fact_names, fact_values, set_facts = _fact_updates(facts)
         update: dict[str, Any] = {
             "TableName": self.orders_table,
             "Key": {"order_id": {"S": order_id}},
@@ -246,17 +253,7 @@ class DynamoDBOrderStore:
             },
         }
         items: list[dict[str, Any]] = [{"Update": update}]
-        for line in release or []:
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self.products_table,
-                        "Key": {"sku": {"S": line.sku}},
-                        "UpdateExpression": "ADD stock :quantity",
-                        "ExpressionAttributeValues": {":quantity": {"N": str(line.quantity)}},
-                    }
-                }
-            )
+        items += [_stock_change(self.products_table, line.sku, line.quantity) for line in release or []]
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
@@ -265,20 +262,24 @@ class DynamoDBOrderStore:
             raise
         return True
 
-    def append_timeline(self, order_id: str, entry: TimelineEntry) -> bool:
+    def append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
+        fact_names, fact_values, set_facts = _fact_updates(facts)
         try:
             self.client.update_item(
                 TableName=self.orders_table,
                 Key={"order_id": {"S": order_id}},
                 UpdateExpression=(
-                    "SET timeline = list_append(if_not_exists(timeline, :empty), :entry) ADD event_ids :event_ids"
+                    f"SET timeline = list_append(if_not_exists(timeline, :empty), :entry){set_facts} "
+                    "ADD event_ids :event_ids"
                 ),
                 ConditionExpression="attribute_exists(order_id) AND NOT contains(event_ids, :event_id)",
+                **({"ExpressionAttributeNames": fact_names} if fact_names else {}),
                 ExpressionAttributeValues={
                     ":empty": {"L": []},
                     ":entry": {"L": [_serializer.serialize(_entry_to_dict(entry))]},
                     ":event_ids": {"SS": [entry.event_id]},
                     ":event_id": {"S": entry.event_id},
+                    **fact_values,
                 },
             )
         except ClientError as error:
@@ -288,6 +289,112 @@ class DynamoDBOrderStore:
                 raise OrderNotFound(order_id) from error
             return False
         return True
+
+    def cancel(self, order: Order, announcement: Event[Any], cancelled_at: datetime) -> bool:
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.orders_table,
+                    "Key": {"order_id": {"S": order.order_id}},
+                    "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at",
+                    "ConditionExpression": "#status = :current AND attribute_not_exists(cancelled_at)",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":cancelled": {"S": OrderStatus.CANCELLED.value},
+                        ":current": {"S": order.status.value},
+                        ":at": {"S": cancelled_at.isoformat()},
+                    },
+                }
+            },
+            {"Put": {"TableName": self.outbox_table, "Item": to_item(self._outbox_entry(announcement))}},
+        ]
+        items += [_stock_change(self.products_table, line.sku, line.quantity) for line in order.lines]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def list_customer_orders(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.orders_table,
+            "IndexName": CUSTOMER_INDEX,
+            "KeyConditionExpression": "customer_id = :customer",
+            "ExpressionAttributeValues": {":customer": {"S": customer_id}},
+            "ScanIndexForward": False,  # newest first
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, customer_id)
+        page = self.client.query(**kwargs)
+        orders = [_order_from_dict(from_item(item)) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return orders, _encode_cursor(last) if last else None
+
+    def set_stock(self, sku: str, stock: int, price_cents: int | None, name: str | None) -> Product:
+        updates = {"stock": stock, "price_cents": price_cents, "name": name}
+        given = {key: value for key, value in updates.items() if value is not None}
+        names = {f"#u{i}": key for i, key in enumerate(given)}
+        try:
+            item = self.client.update_item(
+                TableName=self.products_table,
+                Key={"sku": {"S": sku}},
+                UpdateExpression="SET " + ", ".join(f"#u{i} = :u{i}" for i in range(len(given))),
+                ConditionExpression="attribute_exists(sku)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    f":u{i}": _serializer.serialize(value) for i, value in enumerate(given.values())
+                },
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ProductNotFound(sku) from error
+            raise
+        return Product.model_validate(from_item(item))
+
+
+CUSTOMER_INDEX = "by_customer"
+
+
+def _encode_cursor(last_key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
+    """The cursor is opaque to clients; it must be one we made, for this customer."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        valid = (
+            isinstance(key, dict)
+            and set(key) == {"order_id", "customer_id", "created_at"}
+            and key["customer_id"] == {"S": customer_id}
+            and all(isinstance(value, dict) and isinstance(value.get("S"), str) for value in key.values())
+        )
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise InvalidCursor()
+    return dict(key)
+
+
+def _stock_change(products_table: str, sku: str, quantity: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": products_table,
+            "Key": {"sku": {"S": sku}},
+            "UpdateExpression": "ADD stock :quantity",
+            "ExpressionAttributeValues": {":quantity": {"N": str(quantity)}},
+        }
+    }
+
+
+def _fact_updates(facts: dict[str, str | int]) -> tuple[dict[str, str], dict[str, Any], str]:
+    names = {f"#fact{i}": name for i, name in enumerate(sorted(facts))}
+    values = {f":fact{i}": _serializer.serialize(facts[name]) for i, name in enumerate(sorted(facts))}
+    return names, values, "".join(f", #fact{i} = :fact{i}" for i in range(len(facts)))
 
 
 def _request_id(customer_id: str, key: str) -> str:

@@ -54,6 +54,56 @@ class RequestAlreadyRecorded(Exception):
     """Raised by the store when an Idempotency-Key was claimed by a concurrent request."""
 
 
+class OrderNotCancellable(OrderError):
+    http_status = 409
+
+    def __init__(self, order_id: str, status: str) -> None:
+        shipped = status in ("SHIPPED", "DELIVERED")
+        self.code = "ORDER_ALREADY_SHIPPED" if shipped else "ORDER_NOT_CANCELLABLE"
+        super().__init__(
+            f"order {order_id} is {status} and can no longer be cancelled",
+            [{"order_id": order_id, "status": status}],
+        )
+
+
+class OrderBusy(OrderError):
+    code = "ORDER_BUSY"
+    http_status = 409
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id} kept changing while it was being cancelled; try again")
+
+
+class ProductNotFound(OrderError):
+    code = "PRODUCT_NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, sku: str, message: str | None = None) -> None:
+        super().__init__(message or f"no product {sku}", [{"sku": sku}])
+        self.sku = sku
+
+
+class Forbidden(OrderError):
+    code = "FORBIDDEN"
+    http_status = 403
+
+
+class InvoiceNotReady(OrderError):
+    code = "INVOICE_NOT_READY"
+    http_status = 404
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id} has no invoice yet")
+
+
+class InvalidCursor(OrderError):
+    code = "INVALID_CURSOR"
+    http_status = 400
+
+    def __init__(self) -> None:
+        super().__init__("the `next` cursor is not one this API gave you")
+
+
 class OrderNotFound(OrderError):
     code = "ORDER_NOT_FOUND"
     http_status = 404

@@ -1,7 +1,10 @@
 """The order lifecycle: which event moves an order to which status, from where.
 
-Statuses only move forward: CREATED -> INVOICED -> PAID -> SHIPPED, with
-PAYMENT_FAILED and SHIPMENT_FAILED as the other ends. An event that arrives late or
+Statuses only move forward: CREATED -> INVOICED -> PAID -> SHIPPED -> DELIVERED, with
+PAYMENT_FAILED, CANCELLED and REFUNDED as the other ends (SHIPMENT_FAILED and
+CANCELLED become REFUNDED when billing gives the money back). The customer cancels
+through the API, which moves the order to CANCELLED itself (releasing its stock in
+the same transaction) and announces ORDER_CANCELLED. An event that arrives late or
 out of order (PAYMENT_CONFIRMED before INVOICE_CREATED reached us) is recorded in the
 timeline but never moves the order backwards.
 """
@@ -21,6 +24,9 @@ class OrderStatus(StrEnum):
     SHIPPED = "SHIPPED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     SHIPMENT_FAILED = "SHIPMENT_FAILED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class Transition:
 
 
 _S = OrderStatus
+# What the customer may still cancel: nothing has left the warehouse.
+CANCELLABLE = frozenset({_S.CREATED, _S.INVOICED, _S.PAID})
 TRANSITIONS: dict[EventType, Transition] = {
     # The order is stored as CREATED before ORDER_CREATED is published; its arrival
     # only adds the timeline entry.
@@ -42,4 +50,8 @@ TRANSITIONS: dict[EventType, Transition] = {
     EventType.SHIPMENT_ERROR: Transition(
         _S.SHIPMENT_FAILED, frozenset({_S.CREATED, _S.INVOICED, _S.PAID}), releases_stock=True
     ),
+    # The API already moved the order to CANCELLED when it announced this.
+    EventType.ORDER_CANCELLED: Transition(to=None),
+    EventType.PAYMENT_REFUNDED: Transition(_S.REFUNDED, frozenset({_S.CANCELLED, _S.SHIPMENT_FAILED})),
+    EventType.DELIVERED: Transition(_S.DELIVERED, frozenset({_S.CREATED, _S.INVOICED, _S.PAID, _S.SHIPPED})),
 }

@@ -51,8 +51,18 @@ class Order(BaseModel):
     shipping_address: Address
     created_at: datetime
     timeline: list[TimelineEntry] = []
-    # Facts learnt from the events that moved the order along.
+    correlation_id: str | None = None  # of the order's chain: its ORDER_CREATED event id
+    cancelled_at: datetime | None = None
+    # Facts learnt from the events that reached the order.
     invoice_number: str | None = None
+    invoice_pdf_key: str | None = None
     carrier: str | None = None
     tracking_number: str | None = None
+    delivered_at: datetime | None = None
     failure_reason: str | None = None
+    charge_id: str | None = None
+    paid_cents: int | None = None
+    decline_code: str | None = None
+    refund_id: str | None = None
+    refunded_cents: int | None = None
+    refund_reason: str | None = None

@@ -12,19 +12,32 @@ from typing import Any
 
 from events.models import (
     Address,
+    DeliveredData,
     Event,
     InvoiceCreatedData,
+    OrderCancelled,
+    OrderCancelledData,
     OrderCreated,
     OrderCreatedData,
     OrderLine,
     OrderSnapshot,
+    PaymentConfirmedData,
     PaymentFailedData,
+    PaymentRefundedData,
     ShipmentErrorData,
     ShippedData,
 )
-from order_service.domain.errors import IdempotencyKeyReused, OrderNotFound, RequestAlreadyRecorded, UnknownProducts
-from order_service.domain.lifecycle import TRANSITIONS, OrderStatus
-from order_service.domain.model import Order, RecordedRequest, TimelineEntry
+from order_service.domain.errors import (
+    IdempotencyKeyReused,
+    OrderBusy,
+    OrderNotCancellable,
+    OrderNotFound,
+    ProductNotFound,
+    RequestAlreadyRecorded,
+    UnknownProducts,
+)
+from order_service.domain.lifecycle import CANCELLABLE, TRANSITIONS, OrderStatus
+from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 from order_service.domain.ports import OrderStore
 from order_service.models.api import Customer, PlaceOrderRequest
 
@@ -88,6 +101,7 @@ def place_order(
         customer_id=order.customer_id,
         data=OrderCreatedData(order=snapshot(order), payment_token=request.payment_token),
     )
+    order.correlation_id = announcement.correlation_id
     recorded = (
         RecordedRequest(
             customer_id=customer.customer_id, key=idempotency_key, request_hash=request_hash, order_id=order.order_id
@@ -139,15 +153,35 @@ class Applied(StrEnum):
     DUPLICATE = "DUPLICATE"
 
 
-def facts_of(event: Event[Any]) -> dict[str, str]:
-    """What the order keeps from an event besides its status."""
+Fact = str | int
+
+
+def facts_of(event: Event[Any]) -> dict[str, Fact]:
+    """What the order keeps from an event besides its status (also when the event came
+    too late to move the status: a charge refunded after a cancellation is still shown)."""
     data = event.data
     if isinstance(data, InvoiceCreatedData):
-        return {"invoice_number": data.invoice_number}
+        facts: dict[str, Fact] = {"invoice_number": data.invoice_number}
+        if data.invoice_pdf_key:
+            facts["invoice_pdf_key"] = data.invoice_pdf_key
+        return facts
+    if isinstance(data, PaymentConfirmedData):
+        return {"charge_id": data.charge_id, "paid_cents": data.amount_cents}
+    if isinstance(data, PaymentFailedData):
+        return {"failure_reason": data.reason, **({"decline_code": data.decline_code} if data.decline_code else {})}
     if isinstance(data, ShippedData):
         return {"carrier": data.carrier, "tracking_number": data.tracking_number}
-    if isinstance(data, (PaymentFailedData, ShipmentErrorData)):
+    if isinstance(data, ShipmentErrorData):
         return {"failure_reason": data.reason}
+    if isinstance(data, PaymentRefundedData):
+        return {
+            "charge_id": data.charge_id,
+            "refund_id": data.refund_id,
+            "refunded_cents": data.amount_cents,
+            "refund_reason": data.reason,
+        }
+    if isinstance(data, DeliveredData):
+        return {"delivered_at": data.delivered_at.isoformat()}
     return {}
 
 
@@ -160,12 +194,67 @@ def apply_event(event: Event[Any], store: OrderStore) -> Applied:
         occurred_at=event.occurred_at,
         status=transition.to,
     )
+    facts = facts_of(event)
     if transition.to is not None:
         release = event.data.order.lines if transition.releases_stock else None
-        facts = facts_of(event)
         if store.transition(event.order_id, entry, transition.to, transition.allowed_from, release, facts):
             return Applied.STATUS_CHANGED
         entry = entry.model_copy(update={"status": None})
-    if store.append_timeline(event.order_id, entry):
+    if store.append_timeline(event.order_id, entry, facts):
         return Applied.RECORDED
     return Applied.DUPLICATE
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    order: Order
+    already: bool = False  # cancelled before: nothing new happened
+
+
+def cancel_order(order_id: str, customer_id: str, store: OrderStore) -> Cancellation:
+    """Cancel an order that has not shipped: CANCELLED, stock released and ORDER_CANCELLED
+    queued in one transaction. Cancelling again is harmless."""
+    for _ in range(5):  # the status may move between our read and our write
+        order = get_customer_order(order_id, customer_id, store)
+        if order.cancelled_at is not None:
+            return Cancellation(order, already=True)
+        if order.status not in CANCELLABLE:
+            raise OrderNotCancellable(order_id, order.status)
+        announcement = OrderCancelled.for_order(
+            order_id=order.order_id,
+            customer_id=order.customer_id,
+            correlation_id=order.correlation_id or order.order_id,
+            data=OrderCancelledData(order=snapshot(order), previous_status=order.status.value),
+        )
+        cancelled_at = datetime.now(UTC)
+        if store.cancel(order, announcement, cancelled_at):
+            return Cancellation(
+                order.model_copy(update={"status": OrderStatus.CANCELLED, "cancelled_at": cancelled_at})
+            )
+    raise OrderBusy(order_id)
+
+
+def list_customer_orders(
+    customer_id: str, store: OrderStore, limit: int, cursor: str | None
+) -> tuple[list[Order], str | None]:
+    """The customer's orders, newest first, a page at a time."""
+    return store.list_customer_orders(customer_id, limit, cursor)
+
+
+def set_inventory(
+    sku: str,
+    store: OrderStore,
+    stock: int,
+    price_cents: int | None = None,
+    name: str | None = None,
+    currency: str | None = None,
+) -> Product:
+    """Set a product's available stock (and price); a new SKU needs a name and a price."""
+    current = store.get_products([sku]).get(sku)
+    if current is None:
+        if price_cents is None or name is None:
+            raise ProductNotFound(sku, "a new product needs a name and a price")
+        return store.put_product(
+            Product(sku=sku, name=name, price_cents=price_cents, currency=currency or "EUR", stock=stock)
+        )
+    return store.set_stock(sku, stock, price_cents=price_cents, name=name)

@@ -3,6 +3,7 @@ tests use in-memory fakes."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from events.models import Event, OrderLine
@@ -31,14 +32,26 @@ class OrderStore(Protocol):
         to: OrderStatus,
         allowed_from: frozenset[OrderStatus],
         release: list[OrderLine] | None,
-        facts: dict[str, str],
+        facts: dict[str, str | int],
     ) -> bool:
         """Move the status, set `facts` on the order (and release stock) if the order
         is in `allowed_from` and has not seen entry.event_id; False otherwise."""
 
-    def append_timeline(self, order_id: str, entry: TimelineEntry) -> bool:
-        """Record the event without a status change; False if already recorded.
-        Raise OrderNotFound for an unknown order."""
+    def append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
+        """Record the event (and its facts) without a status change; False if already
+        recorded. Raise OrderNotFound for an unknown order."""
+
+    def cancel(self, order: Order, announcement: Event[Any], cancelled_at: datetime) -> bool:
+        """Atomically: CANCELLED (if the order is still in order.status), its stock
+        released, the announcement queued in the outbox. False if the status moved."""
+
+    def list_customer_orders(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        """A page of the customer's orders, newest first, and the cursor of the next page."""
+
+    def put_product(self, product: Product) -> Product: ...
+
+    def set_stock(self, sku: str, stock: int, price_cents: int | None, name: str | None) -> Product:
+        """Set the available stock (and price, name) of an existing product."""
 
 
 class Publisher(Protocol):

@@ -15,21 +15,27 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from events.observability import logger, metrics, tracer
 from order_service.adapters.dynamodb import DynamoDBOrderStore
 from order_service.adapters.kms import TokenSealer
+from order_service.adapters.s3 import InvoiceLinks
 from order_service.domain import orders
-from order_service.domain.errors import OrderError
+from order_service.domain.errors import Forbidden, InvoiceNotReady, OrderError, ProductNotFound
 from order_service.models.api import (
     Customer,
     ErrorDetail,
     ErrorResponse,
     GatewayError,
+    InventoryRequest,
+    InvoiceLink,
+    OrderPage,
+    OrderSummary,
     OrderView,
+    PaymentView,
     PlaceOrderRequest,
     ProductList,
     ProductView,
@@ -200,6 +206,160 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
 def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
     return _json(200, OrderView.of(order))
+
+
+NOT_FOUND = _documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse)
+
+
+@app.get(
+    "/orders",
+    summary="List my orders",
+    description=(
+        "The caller's own orders, newest first, `limit` at a time (1 to 100, default 20). Pass the "
+        "`next` cursor of a page to get the following one; it is null on the last page."
+    ),
+    tags=["orders"],
+    security=NEEDS_ID_TOKEN,
+    responses={
+        200: _documented("A page of orders", OrderPage),
+        400: _documented("INVALID_CURSOR: `next` is not a cursor this API gave the caller", ErrorResponse),
+        401: UNAUTHORIZED,
+        422: INVALID,
+    },
+)
+def list_orders(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(alias="next", min_length=1, max_length=2048)] = None,
+) -> Response[str]:
+    page, following = orders.list_customer_orders(current_customer().customer_id, store, limit, cursor)
+    return _json(200, OrderPage(orders=[OrderSummary.of(order) for order in page], next=following))
+
+
+@app.delete(
+    "/orders/<order_id>",
+    summary="Cancel an order",
+    description=(
+        "Cancels an order that has not shipped: it becomes CANCELLED at once, its stock is released, "
+        "and ORDER_CANCELLED is announced; a payment already taken is refunded (the order then ends "
+        "REFUNDED) and the parcel is never booked. Cancelling again answers the same. A shipped order "
+        "answers 409."
+    ),
+    tags=["orders"],
+    security=NEEDS_ID_TOKEN,
+    responses={
+        202: _documented("The order, cancelled (the refund, if any, follows)", OrderView),
+        401: UNAUTHORIZED,
+        404: NOT_FOUND,
+        409: _documented(
+            "ORDER_ALREADY_SHIPPED, or ORDER_NOT_CANCELLABLE (its payment failed or it could not ship)",
+            ErrorResponse,
+        ),
+        422: INVALID,
+    },
+)
+def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
+    cancellation = orders.cancel_order(order_id, current_customer().customer_id, store)
+    logger.set_correlation_id(order_id)
+    logger.info("order cancelled", extra={"already": cancellation.already})
+    if not cancellation.already:
+        metrics.add_metric(name="OrderCancelled", unit="Count", value=1)
+    return _json(202, OrderView.of(cancellation.order))
+
+
+@app.get(
+    "/orders/<order_id>/payment",
+    summary="Read an order's payment",
+    description="State, amount, currency, the provider's charge id and any refunds; never the payment token.",
+    tags=["orders"],
+    security=NEEDS_ID_TOKEN,
+    responses={200: _documented("The payment", PaymentView), 401: UNAUTHORIZED, 404: NOT_FOUND, 422: INVALID},
+)
+def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
+    order = orders.get_customer_order(order_id, current_customer().customer_id, store)
+    return _json(200, PaymentView.of(order))
+
+
+@app.get(
+    "/orders/<order_id>/invoice",
+    summary="Get a link to an order's invoice",
+    description="A fresh, time-limited pre-signed link to the invoice PDF.",
+    tags=["orders"],
+    security=NEEDS_ID_TOKEN,
+    responses={
+        200: _documented("The link", InvoiceLink),
+        401: UNAUTHORIZED,
+        404: _documented("ORDER_NOT_FOUND, or INVOICE_NOT_READY (not invoiced yet)", ErrorResponse),
+        422: INVALID,
+    },
+)
+def get_invoice(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
+    order = orders.get_customer_order(order_id, current_customer().customer_id, store)
+    if not order.invoice_pdf_key or not order.invoice_number:
+        raise InvoiceNotReady(order_id)
+    url = invoice_links().link(order.invoice_pdf_key)
+    return _json(
+        200,
+        InvoiceLink(
+            order_id=order_id, invoice_number=order.invoice_number, url=url, expires_in=settings.invoice_link_seconds
+        ),
+    )
+
+
+@app.get(
+    "/products/<sku>",
+    summary="Read a product",
+    description="One product with its price and available stock. Public: no token needed.",
+    tags=["catalogue"],
+    responses={
+        200: _documented("The product", ProductView),
+        404: _documented("PRODUCT_NOT_FOUND", ErrorResponse),
+        422: INVALID,
+    },
+)
+def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
+    product = store.get_products([sku]).get(sku)
+    if product is None:
+        raise ProductNotFound(sku)
+    return _json(200, ProductView.of(product))
+
+
+@app.put(
+    "/inventory/<sku>",
+    summary="Set a product's stock (admins)",
+    description=(
+        "Sets the available stock, and optionally the price and name; a new SKU needs both. Only members "
+        "of the Cognito group `admin` may; anyone else gets 403. Stock never goes below zero."
+    ),
+    tags=["catalogue"],
+    security=NEEDS_ID_TOKEN,
+    responses={
+        200: _documented("The product as it now is", ProductView),
+        401: UNAUTHORIZED,
+        403: _documented("FORBIDDEN: the caller is not in the group `admin`", ErrorResponse),
+        404: _documented("PRODUCT_NOT_FOUND: a new SKU without name and price", ErrorResponse),
+        422: INVALID,
+    },
+)
+def put_inventory(sku: Annotated[str, Path(min_length=1, max_length=64)], request: InventoryRequest) -> Response[str]:
+    if "admin" not in caller_groups():
+        raise Forbidden("only members of the group `admin` may change stock")
+    price_cents = int(request.price * 100) if request.price is not None else None
+    product = orders.set_inventory(sku, store, request.stock, price_cents=price_cents, name=request.name)
+    logger.info("inventory set", extra={"sku": sku, "stock": request.stock})
+    return _json(200, ProductView.of(product))
+
+
+@cache
+def invoice_links() -> InvoiceLinks:
+    return InvoiceLinks(settings.invoice_bucket, settings.invoice_link_seconds)
+
+
+def caller_groups() -> set[str]:
+    """The caller's Cognito groups. The claim arrives as text: `admin`, `[admin staff]`
+    (API Gateway REST) or `admin,staff`."""
+    authorizer = app.current_event.request_context.authorizer
+    raw = str(((authorizer.claims or {}) if authorizer else {}).get("cognito:groups", ""))
+    return {group for group in raw.strip("[]").replace(",", " ").split() if group}
 
 
 @app.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
@@ -104,6 +105,8 @@ class OrderView(BaseModel):
     carrier: str | None = None
     tracking_number: str | None = None
     failure_reason: str | None = None
+    cancelled_at: datetime | None = None
+    delivered_at: datetime | None = None
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
@@ -129,7 +132,106 @@ class OrderView(BaseModel):
             carrier=order.carrier,
             tracking_number=order.tracking_number,
             failure_reason=order.failure_reason,
+            cancelled_at=order.cancelled_at,
+            delivered_at=order.delivered_at,
         )
+
+
+class OrderSummary(BaseModel):
+    order_id: str
+    status: OrderStatus
+    total: Money
+    currency: str
+    items: int = Field(description="Units ordered, all lines together")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> OrderSummary:
+        return cls(
+            order_id=order.order_id,
+            status=order.status,
+            total=money(order.total_cents),
+            currency=order.currency,
+            items=sum(line.quantity for line in order.lines),
+            created_at=order.created_at,
+        )
+
+
+class OrderPage(BaseModel):
+    orders: list[OrderSummary] = Field(description="Newest first")
+    next: str | None = Field(description="Opaque cursor of the next page; null on the last page")
+
+
+class PaymentState(StrEnum):
+    PENDING = "PENDING"  # not charged yet
+    CONFIRMED = "CONFIRMED"
+    FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
+    NOT_CHARGED = "NOT_CHARGED"  # cancelled before payment
+
+
+class RefundView(BaseModel):
+    refund_id: str
+    amount: Money
+    reason: str | None
+
+
+class PaymentView(BaseModel):
+    """The order's payment as billing's events told the order service (never the token)."""
+
+    order_id: str
+    state: PaymentState
+    amount: Money
+    currency: str
+    charge_id: str | None = None
+    decline_code: str | None = None
+    failure_reason: str | None = None
+    refunds: list[RefundView] = []
+
+    @classmethod
+    def of(cls, order: Order) -> PaymentView:
+        if order.refund_id:
+            state = PaymentState.REFUNDED
+        elif order.charge_id:
+            state = PaymentState.CONFIRMED
+        elif order.status == OrderStatus.PAYMENT_FAILED:
+            state = PaymentState.FAILED
+        elif order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+            state = PaymentState.NOT_CHARGED
+        else:
+            state = PaymentState.PENDING
+        refunds = (
+            [RefundView(refund_id=order.refund_id, amount=money(order.refunded_cents or 0), reason=order.refund_reason)]
+            if order.refund_id
+            else []
+        )
+        return cls(
+            order_id=order.order_id,
+            state=state,
+            amount=money(order.paid_cents if order.paid_cents is not None else order.total_cents),
+            currency=order.currency,
+            charge_id=order.charge_id,
+            decline_code=order.decline_code,
+            failure_reason=order.failure_reason if state == PaymentState.FAILED else None,
+            refunds=refunds,
+        )
+
+
+class InvoiceLink(BaseModel):
+    order_id: str
+    invoice_number: str
+    url: str = Field(description="Pre-signed link to the invoice PDF")
+    expires_in: int = Field(description="Seconds the link stays valid")
+
+
+class InventoryRequest(BaseModel):
+    """PUT /inventory/{sku} (admins): the available stock, and optionally price and name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stock: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+    price: Annotated[Decimal, Field(gt=0, le=100_000, decimal_places=2)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
 class ErrorDetail(BaseModel):

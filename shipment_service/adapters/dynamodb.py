@@ -1,13 +1,104 @@
-"""The shipments table on DynamoDB: one item per order (key `order_id`), written once."""
+"""The shipments table on DynamoDB: one item per order (key `order_id`).
+
+Every write is conditional: `add` creates the order's item only if it has none (the
+BOOKING claim of a PAYMENT_CONFIRMED, or the record of a cancellation that came
+first); `update` moves it on only from the state it was read in (same `status`, same
+claiming `event_id`). So a late, duplicated or concurrent event can never undo what
+another did: a cancellation and a booking, or a cancellation and a delivery, exclude
+each other.
+
+Items are compatible with the write-once records the table held before (same names,
+strings for every value); `delivery_announced` is a DynamoDB boolean.
+
+IAM: dynamodb:GetItem (consistent reads), dynamodb:PutItem (`add`),
+dynamodb:UpdateItem (`update`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from events.records import OncePerOrderTable
-from shipment_service.domain.model import Shipment
+from shipment_service.domain.model import Shipment, ShipmentStatus
 
 
-class DynamoDBShipmentStore(OncePerOrderTable[Shipment]):
+def _to_attribute(value: object) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float):
+        return {"N": str(value)}
+    return {"S": str(value)}
+
+
+def _from_attribute(value: dict[str, Any]) -> object:
+    # {"S": "..."} / {"N": "..."} / {"BOOL": true}: pydantic parses the strings.
+    return next(iter(value.values()))
+
+
+def _to_item(shipment: Shipment) -> dict[str, dict[str, Any]]:
+    return {name: _to_attribute(value) for name, value in shipment.model_dump(mode="json", exclude_none=True).items()}
+
+
+class DynamoDBShipmentStore:
     def __init__(self, table: str, client: Any = None) -> None:
-        super().__init__(table, Shipment, client)
+        self.table = table
+        if client is None:
+            from events.aws import client as make_client
+
+            client = make_client("dynamodb")
+        self.client = client
+
+    def get(self, order_id: str) -> Shipment | None:
+        item = self.client.get_item(TableName=self.table, Key={"order_id": {"S": order_id}}, ConsistentRead=True).get(
+            "Item"
+        )
+        if not item:
+            return None
+        return Shipment.model_validate({name: _from_attribute(value) for name, value in item.items()})
+
+    def add(self, shipment: Shipment) -> bool:
+        """Store the order's shipment unless it has one already; False if it had."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_item(
+                TableName=self.table, Item=_to_item(shipment), ConditionExpression="attribute_not_exists(order_id)"
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def update(self, shipment: Shipment, *, expected: ShipmentStatus) -> bool:
+        """Write `shipment` over the stored one if that still has status `expected` and
+        the same event_id; False when it has moved on.
+
+        Attributes are only ever added or changed along the lifecycle, never removed,
+        so the update SETs every attribute of the new state."""
+        from botocore.exceptions import ClientError
+
+        item = _to_item(shipment)
+        del item["order_id"]
+        # Attribute names are the model's field names (identifiers): `#name` / `:name`.
+        names = {f"#{name}": name for name in [*item, "status", "event_id"]}
+        values = {f":{name}": value for name, value in item.items()}
+        values[":expected"] = {"S": expected.value}
+        if shipment.event_id is None:
+            same_claim = "attribute_not_exists(#event_id)"
+        else:
+            same_claim = "#event_id = :claimed_by"
+            values[":claimed_by"] = {"S": shipment.event_id}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"order_id": {"S": shipment.order_id}},
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in item),
+                ConditionExpression=f"attribute_exists(order_id) AND #status = :expected AND {same_claim}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

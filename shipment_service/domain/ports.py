@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from events.models import Address, Event, OrderLine
-from shipment_service.domain.model import Booking, Shipment
+from events.models import Address, Event, OrderLine, Shipped
+from shipment_service.domain.model import Booking, Cancellation, Shipment, ShipmentStatus
 
 
 class Carrier(Protocol):
@@ -17,6 +17,10 @@ class Carrier(Protocol):
         The same idempotency_key must return the same booking, never a second parcel.
         """
 
+    def cancel(self, shipment_id: str, idempotency_key: str) -> Cancellation:
+        """Cancel a booked parcel. Idempotent: cancelling it again (with this key or
+        another) returns the first cancellation."""
+
 
 class ShipmentStore(Protocol):
     def get(self, order_id: str) -> Shipment | None: ...
@@ -24,6 +28,16 @@ class ShipmentStore(Protocol):
     def add(self, shipment: Shipment) -> bool:
         """Store the order's shipment unless it has one already; False if it had."""
 
+    def update(self, shipment: Shipment, *, expected: ShipmentStatus) -> bool:
+        """Write `shipment` over the stored one if that still has status `expected` and
+        the same event_id; False when it has moved on (read it again)."""
+
 
 class Publisher(Protocol):
     def publish(self, event: Event[Any]) -> str: ...
+
+
+class DeliveryScheduler(Protocol):
+    def schedule(self, shipped: Shipped) -> None:
+        """Have the carrier report the parcel's delivery later. A duplicate is harmless:
+        the report is applied once per shipment."""

@@ -1,4 +1,4 @@
-"""Shipping a paid order: book the parcel once, record the outcome, announce it."""
+"""Shipping a paid order: claim it, book the parcel once, record the outcome, announce it."""
 
 from __future__ import annotations
 
@@ -7,17 +7,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from events.models import PaymentConfirmed, ShipmentError, ShipmentErrorData, Shipped, ShippedData
-from shipment_service.domain.errors import Undeliverable
+from shipment_service.domain.errors import ShipmentContention, Undeliverable
 from shipment_service.domain.model import Shipment, ShipmentStatus
-from shipment_service.domain.ports import Carrier, Publisher, ShipmentStore
+from shipment_service.domain.ports import Carrier, DeliveryScheduler, Publisher, ShipmentStore
+
+# Conditional writes that lose a race re-read the item and decide again; a handful
+# of rounds is plenty (each state has at most two ways out).
+MAX_ROUNDS = 5
 
 
 @dataclass(frozen=True)
 class ShipmentResult:
     shipment: Shipment
-    # None when the order's shipment came from another PAYMENT_CONFIRMED: that
-    # event announced it, announcing it again would tell the customer twice.
+    # None when nothing was announced: the order was cancelled, or its shipment came
+    # from another PAYMENT_CONFIRMED (that event announced it; announcing it again
+    # would tell the customer twice), or it was delivered already.
     announced: Shipped | ShipmentError | None
+    # Whether the carrier's delivery report was scheduled (only after SHIPPED).
+    delivery_scheduled: bool = False
+
+    @property
+    def cancelled(self) -> bool:
+        return self.shipment.status is ShipmentStatus.CANCELLED
 
 
 def _utcnow() -> datetime:
@@ -29,52 +40,84 @@ def ship_order(
     carrier: Carrier,
     store: ShipmentStore,
     publisher: Publisher,
+    scheduler: DeliveryScheduler,
     now: Callable[[], datetime] = _utcnow,
 ) -> ShipmentResult:
-    """Book the paid order's parcel and publish SHIPPED or SHIPMENT_ERROR.
+    """Book the paid order's parcel, publish SHIPPED or SHIPMENT_ERROR, and schedule
+    the carrier's delivery report after SHIPPED.
+
+    The event first claims the order's shipment (BOOKING, a conditional put), so an
+    ORDER_CANCELLED stored before it wins and nothing is booked, and one processed
+    during the booking waits (it retries) until the booking is recorded.
 
     Safe to run again for the same event (a retry after a crash): the booking uses the
-    event id as the carrier's idempotency key, the store keeps the first shipment, and
-    the announcement has a deterministic event id that consumers deduplicate.
+    event id as the carrier's idempotency key, every write is conditional on the state
+    read, and the announcement has a deterministic event id that consumers deduplicate.
     """
-    shipment = store.get(event.order_id)
-    if shipment is None:
-        shipment = _book(event, carrier, now())
-        if not store.add(shipment):
-            # Another delivery stored the order's shipment between our read and write;
-            # the stored one is the shipment the world hears about.
-            stored = store.get(event.order_id)
-            if stored is None:
-                raise RuntimeError(f"shipment of order {event.order_id} neither stored nor found")
-            shipment = stored
+    shipment = _claim(event, carrier.name, store, now())
+    for _ in range(MAX_ROUNDS):
+        if shipment.status is ShipmentStatus.CANCELLED or shipment.event_id != event.event_id:
+            return ShipmentResult(shipment=shipment, announced=None)
+        if shipment.status is not ShipmentStatus.BOOKING:
+            break
+        outcome = _book(event, carrier, shipment)
+        if store.update(outcome, expected=ShipmentStatus.BOOKING):
+            shipment = outcome
+            break
+        # A concurrent delivery of this same event recorded the booking first.
+        shipment = _reload(store, event.order_id)
+    else:
+        raise ShipmentContention(event.order_id)
 
-    if shipment.event_id != event.event_id:
+    if shipment.status is ShipmentStatus.DELIVERED:
+        # A very late retry: SHIPPED was announced long ago, and the parcel has arrived.
         return ShipmentResult(shipment=shipment, announced=None)
 
     announcement = _announcement(event, shipment)
     publisher.publish(announcement)
-    return ShipmentResult(shipment=shipment, announced=announcement)
+    if not isinstance(announcement, Shipped):
+        return ShipmentResult(shipment=shipment, announced=announcement)
+    # After the publish: a retry (publish or schedule failed) publishes the same SHIPPED
+    # again and schedules again; the second report finds the parcel delivered already.
+    scheduler.schedule(announcement)
+    return ShipmentResult(shipment=shipment, announced=announcement, delivery_scheduled=True)
 
 
-def _book(event: PaymentConfirmed, carrier: Carrier, at: datetime) -> Shipment:
+def _claim(event: PaymentConfirmed, carrier_name: str, store: ShipmentStore, at: datetime) -> Shipment:
+    """The order's shipment: our BOOKING claim, or whatever was stored before it."""
+    stored = store.get(event.order_id)
+    if stored is not None:
+        return stored
+    claim = Shipment(
+        order_id=event.order_id,
+        status=ShipmentStatus.BOOKING,
+        carrier=carrier_name,
+        event_id=event.event_id,
+        created_at=at,
+    )
+    if store.add(claim):
+        return claim
+    # Someone stored the order's shipment between our read and write (a cancellation,
+    # another payment event, a duplicate of this one): theirs decides.
+    return _reload(store, event.order_id)
+
+
+def _reload(store: ShipmentStore, order_id: str) -> Shipment:
+    stored = store.get(order_id)
+    if stored is None:
+        raise RuntimeError(f"shipment of order {order_id} neither stored nor found")
+    return stored
+
+
+def _book(event: PaymentConfirmed, carrier: Carrier, claim: Shipment) -> Shipment:
     order = event.data.order
     try:
         booking = carrier.book(event.order_id, order.shipping_address, order.lines, idempotency_key=event.event_id)
     except Undeliverable as error:
-        return Shipment(
-            order_id=event.order_id,
-            status=ShipmentStatus.FAILED,
-            carrier=carrier.name,
-            event_id=event.event_id,
-            created_at=at,
-            reason=error.reason,
-        )
-    return Shipment(
-        order_id=event.order_id,
-        status=ShipmentStatus.BOOKED,
+        return claim.moved_to(ShipmentStatus.FAILED, carrier=carrier.name, reason=error.reason)
+    return claim.moved_to(
+        ShipmentStatus.BOOKED,
         carrier=booking.carrier,
-        event_id=event.event_id,
-        created_at=at,
         shipment_id=booking.shipment_id,
         tracking_number=booking.tracking_number,
     )
@@ -83,7 +126,8 @@ def _book(event: PaymentConfirmed, carrier: Carrier, at: datetime) -> Shipment:
 def _announcement(event: PaymentConfirmed, shipment: Shipment) -> Shipped | ShipmentError:
     order = event.data.order
     if shipment.status is ShipmentStatus.BOOKED:
-        assert shipment.shipment_id and shipment.tracking_number  # the model guarantees both when BOOKED
+        # The model guarantees all three when BOOKED.
+        assert shipment.shipment_id and shipment.tracking_number and shipment.carrier
         return Shipped.caused_by(
             event,
             data=ShippedData(
@@ -93,4 +137,6 @@ def _announcement(event: PaymentConfirmed, shipment: Shipment) -> Shipped | Ship
                 tracking_number=shipment.tracking_number,
             ),
         )
-    return ShipmentError.caused_by(event, data=ShipmentErrorData(order=order, reason=str(shipment.reason)))
+    if shipment.status is ShipmentStatus.FAILED:
+        return ShipmentError.caused_by(event, data=ShipmentErrorData(order=order, reason=str(shipment.reason)))
+    raise AssertionError(f"no announcement for a {shipment.status.value} shipment")  # pragma: no cover

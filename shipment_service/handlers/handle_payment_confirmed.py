@@ -1,4 +1,5 @@
-"""The shipment consumer: a paid order gets its parcel booked with the carrier."""
+"""The shipment consumer: a paid order gets its parcel booked with the carrier, and a
+cancelled order never does (or has its parcel cancelled)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from events.consumer import EventConsumer
-from events.models import EventType, PaymentConfirmed
+from events.models import EventType, OrderCancelled, PaymentConfirmed
 from events.observability import logger, metrics, tracer
 from events.publisher import EventPublisher
 from shipment_service.adapters.carrier import SimulatedCarrier
 from shipment_service.adapters.dynamodb import DynamoDBShipmentStore
+from shipment_service.adapters.tracking import SqsDeliveryScheduler
+from shipment_service.domain.cancellation import CancelOutcome, cancel_shipment
 from shipment_service.domain.shipments import ship_order
 from shipment_service.settings import ShipmentSettings
 
@@ -19,11 +22,19 @@ settings = ShipmentSettings.from_env()
 carrier = SimulatedCarrier()
 store = DynamoDBShipmentStore(settings.shipments_table)
 publisher = EventPublisher(settings.order_events_topic_arn)
+scheduler = SqsDeliveryScheduler(settings.carrier_tracking_queue_url, settings.delivery_delay_seconds)
 
 
 def on_payment_confirmed(event: PaymentConfirmed) -> None:
-    result = ship_order(event, carrier, store, publisher)
+    result = ship_order(event, carrier, store, publisher, scheduler)
     shipment = result.shipment
+    if result.cancelled:
+        logger.info("order was cancelled; nothing booked, published or scheduled")
+        metrics.add_metric(name="ShipmentSkippedCancelled", unit="Count", value=1)
+        return
+    if result.announced is None and shipment.event_id == event.event_id:
+        logger.info("parcel already delivered; nothing announced again", extra={"status": shipment.status.value})
+        return
     if result.announced is None:
         logger.warning(
             "order already has a shipment from another event; nothing booked or published",
@@ -38,13 +49,34 @@ def on_payment_confirmed(event: PaymentConfirmed) -> None:
             "shipment_id": shipment.shipment_id,
             "tracking_number": shipment.tracking_number,
             "reason": shipment.reason,
+            "delivery_scheduled": result.delivery_scheduled,
+            "delivery_delay_seconds": scheduler.delay_seconds if result.delivery_scheduled else None,
         },
     )
     metrics.add_metric(name=f"Shipment{shipment.status.value.title()}", unit="Count", value=1)
 
 
+def on_order_cancelled(event: OrderCancelled) -> None:
+    # A booking still in flight raises BookingInProgress: the record fails, SQS retries it.
+    result = cancel_shipment(event, carrier, store)
+    cancellation = result.carrier_cancellation
+    # Too late: the carrier reported the parcel delivered before the cancellation came.
+    log = logger.warning if result.outcome is CancelOutcome.TOO_LATE else logger.info
+    log(
+        "shipment cancellation handled",
+        extra={
+            "outcome": result.outcome.value,
+            "status": result.shipment.status.value,
+            "shipment_id": result.shipment.shipment_id,
+            "carrier_cancellation_id": cancellation.cancellation_id if cancellation else None,
+        },
+    )
+    metrics.add_metric(name="ShipmentCancellationHandled", unit="Count", value=1)
+
+
 consumer = EventConsumer(
-    {EventType.PAYMENT_CONFIRMED: on_payment_confirmed}, idempotency_table=settings.idempotency_table
+    {EventType.PAYMENT_CONFIRMED: on_payment_confirmed, EventType.ORDER_CANCELLED: on_order_cancelled},
+    idempotency_table=settings.idempotency_table,
 )
 
 

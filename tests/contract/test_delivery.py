@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from events.catalogue import SUBSCRIPTIONS
 from tests.contract.template import functions, resources, sqs_queue_of, template
 
 CONSUMERS = {name: fn for name, fn in functions().items() if sqs_queue_of(fn)}
@@ -51,6 +52,6 @@ def test_only_the_topic_may_send_to_the_consumer_queues():
     queues = {ref["Ref"] for ref in policy["Properties"]["Queues"]}
     [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
 
-    assert queues == {sqs_queue_of(fn) for fn in CONSUMERS.values()}
+    assert queues == {subscription.queue for subscription in SUBSCRIPTIONS}
     assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "OrderEventsTopic"}}}

@@ -25,12 +25,13 @@ from tests.contract.template import functions, resources
 # function may not call at all (kms included: add a column when a key appears).
 REACH_TABLE = """
 function            | sqs              | dynamodb                                               | sns              | s3            | ses            | kms
-OrderApiFunction    |                  | OrdersTable ProductsTable OutboxTable IdempotencyTable |                  |               |                | PaymentTokenKey
+OrderApiFunction    |                  | OrdersTable ProductsTable OutboxTable IdempotencyTable |                  | InvoiceBucket |                | PaymentTokenKey
 OrderOutboxFunction |                  | OutboxTable                                            | OrderEventsTopic |               |                | PaymentTokenKey
 OrderStatusFunction | OrderStatusQueue | OrdersTable ProductsTable                              |                  |               |                |
 InvoiceFunction     | InvoiceQueue     | IdempotencyTable                                       | OrderEventsTopic | InvoiceBucket |                |
 BillingFunction     | BillingQueue     | IdempotencyTable PaymentsTable                         | OrderEventsTopic |               |                |
-ShipmentFunction    | ShipmentQueue    | IdempotencyTable ShipmentsTable                        | OrderEventsTopic |               |                |
+ShipmentFunction    | ShipmentQueue CarrierTrackingQueue | IdempotencyTable ShipmentsTable      | OrderEventsTopic |               |                |
+DeliveryFunction    | CarrierTrackingQueue | IdempotencyTable ShipmentsTable                    | OrderEventsTopic |               |                |
 EmailFunction       | EmailQueue       | IdempotencyTable                                       |                  |               | SenderIdentity |
 """  # noqa: E501 - a table reads best on one line per function
 

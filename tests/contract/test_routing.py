@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from events.catalogue import SUBSCRIPTIONS
+from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
 from events.models import EVENT_CLASSES, EventType
 from events.samples import SAMPLE_ENVIRONMENT
 from tests.contract.template import ROOT, functions, sqs_queue_of, subscription_for, template
@@ -18,7 +18,7 @@ HANDLER_ENV = {**SAMPLE_ENVIRONMENT, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET
 def test_every_consumer_function_is_in_the_routing_table_and_vice_versa():
     consumers = {name for name, fn in functions().items() if sqs_queue_of(fn)}
 
-    assert consumers == {s.function for s in SUBSCRIPTIONS}
+    assert consumers == {s.function for s in (*SUBSCRIPTIONS, *SELF_SCHEDULED)}
 
 
 @pytest.mark.parametrize("subscription", SUBSCRIPTIONS, ids=lambda s: s.function)
@@ -48,7 +48,7 @@ def test_every_event_type_has_a_model_and_exactly_one_producer_that_publishes_it
             service
             for service in services
             if any(
-                re.search(rf"\b{cls.__name__}\.(first|caused_by)\(", path.read_text())
+                re.search(rf"\b{cls.__name__}\.(first|caused_by|for_order)\(", path.read_text())
                 for path in (ROOT / service).rglob("*.py")
             )
         ]

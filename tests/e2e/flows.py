@@ -8,7 +8,13 @@ from typing import Any
 from events.samples import sample_order_request
 from scripts.stack import Stack
 
-FINAL_STATUSES = {"SHIPPED", "PAYMENT_FAILED", "SHIPMENT_FAILED"}
+# Where an order's story ends: delivered, declined, or money back (cancelled before
+# payment ends CANCELLED; tests that expect it wait for that status themselves).
+FINAL_STATUSES = {"DELIVERED", "PAYMENT_FAILED", "REFUNDED"}
+TIMELINE_DELIVERED = ["ORDER_CREATED", "INVOICE_CREATED", "PAYMENT_CONFIRMED", "SHIPPED", "DELIVERED"]
+EMAILS_DELIVERED = 5  # received, invoice, payment, shipped, delivered
+EMAILS_DECLINED = 3  # received, invoice, payment failed
+EMAILS_UNDELIVERABLE = 5  # received, invoice, payment, shipment problem, refund
 
 
 def order_body(sku: str = "MUG-001", quantity: int = 2, **overrides: Any) -> dict[str, Any]:
@@ -31,11 +37,13 @@ def stock_of(stack: Stack, sku: str) -> int:
     return next(int(p["stock"]) for p in response.body["products"] if p["sku"] == sku)
 
 
-def wait_final(customer: Any, order_id: str, timeout: float = 90) -> dict[str, Any]:
+def wait_final(
+    customer: Any, order_id: str, timeout: float = 90, statuses: set[str] = FINAL_STATUSES
+) -> dict[str, Any]:
     def final() -> dict[str, Any] | None:
         response = customer.get_order(order_id)
         assert response.status == 200, response.body
-        return response.body if response.body["status"] in FINAL_STATUSES else None
+        return response.body if response.body["status"] in statuses else None
 
     order = customer.stack.wait_for(final, timeout=timeout)
     assert order, f"order {order_id} did not reach a final status in {timeout}s: {customer.get_order(order_id).body}"

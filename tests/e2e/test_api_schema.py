@@ -44,7 +44,17 @@ MAX_EXAMPLES = 25  # per operation, fuzzing phase; the examples and coverage pha
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # The operations schemathesis generates requests for. GET /openapi.json is the document
 # itself, which it leaves out; the last test below checks that answer.
-FUZZED = {"GET /products", "POST /orders", "GET /orders/{order_id}"}
+FUZZED = {
+    "GET /products",
+    "GET /products/{sku}",
+    "PUT /inventory/{sku}",
+    "POST /orders",
+    "GET /orders",
+    "GET /orders/{order_id}",
+    "DELETE /orders/{order_id}",
+    "GET /orders/{order_id}/payment",
+    "GET /orders/{order_id}/invoice",
+}
 
 
 def _load(stack: Stack, **config: object) -> schemathesis.BaseSchema:

@@ -11,7 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.flows import emails_for, new_product, order_body, stock_of, wait_final
+from tests.e2e.flows import (
+    EMAILS_DECLINED,
+    EMAILS_DELIVERED,
+    EMAILS_UNDELIVERABLE,
+    emails_for,
+    new_product,
+    order_body,
+    stock_of,
+    wait_final,
+)
 from tests.e2e.infra import CONSUMER_QUEUES, function_env, function_logs, queue_depth, settle, visibility_timeout
 
 pytestmark = pytest.mark.usefixtures("needs_inbox")
@@ -24,10 +33,10 @@ RATE = "0.2"
 def _plan(i: int) -> tuple[str, str, int]:
     """Order i: payment token, postal code, and (final status, emails) expected."""
     if i % 10 == 3:
-        return "tok_chargeDeclined", "N1 9GU", ("PAYMENT_FAILED", 3)
+        return "tok_chargeDeclined", "N1 9GU", ("PAYMENT_FAILED", EMAILS_DECLINED)
     if i % 10 == 7:
-        return "tok_visa", "00000", ("SHIPMENT_FAILED", 4)
-    return "tok_visa", "N1 9GU", ("SHIPPED", 4)
+        return "tok_visa", "00000", ("REFUNDED", EMAILS_UNDELIVERABLE)
+    return "tok_visa", "N1 9GU", ("DELIVERED", EMAILS_DELIVERED)
 
 
 def _faults_in_logs(stack, since_ms: int) -> dict[str, int]:
@@ -79,7 +88,7 @@ def test_fifty_orders_survive_a_fifth_of_dependency_calls_failing(stack, custome
     assert not duplicates, duplicates
     subjects = [e["Subject"] for c in customers for e in c.emails()]
     assert len(subjects) == len(set(subjects))  # no email twice
-    shipped = sum(1 for _, _, (status, _) in placed if status == "SHIPPED")
+    shipped = sum(1 for _, _, (status, _) in placed if status == "DELIVERED")
     assert stack.wait_for(lambda: stock_of(stack, sku) == ORDERS - shipped, timeout=30)
     for queue in CONSUMER_QUEUES:
         dlq = stack.queue_url(queue.replace("Queue", "DLQ"))

@@ -9,11 +9,20 @@ from decimal import Decimal
 
 import pytest
 
-from tests.e2e.flows import emails_for, new_product, order_body, stock_of, wait_emails, wait_final
+from tests.e2e.flows import (
+    EMAILS_DECLINED,
+    EMAILS_DELIVERED,
+    EMAILS_UNDELIVERABLE,
+    TIMELINE_DELIVERED,
+    emails_for,
+    new_product,
+    order_body,
+    stock_of,
+    wait_emails,
+    wait_final,
+)
 
 pytestmark = pytest.mark.usefixtures("needs_inbox")
-
-TIMELINE_SHIPPED = ["ORDER_CREATED", "INVOICE_CREATED", "PAYMENT_CONFIRMED", "SHIPPED"]
 
 
 def test_catalogue_is_public_and_lists_stock(stack):
@@ -26,7 +35,7 @@ def test_catalogue_is_public_and_lists_stock(stack):
     assert skus["MUG-001"]["stock"] >= 0
 
 
-def test_order_is_priced_by_the_server_and_ships_with_four_emails(stack, customer):
+def test_order_is_priced_by_the_server_and_is_delivered_with_an_email_at_every_stage(stack, customer):
     sku = new_product(stack, stock=10, price_cents=1250)
     body = order_body(sku, quantity=2)
     body["items"][0]["price"] = "0.01"  # a client price is never used
@@ -43,14 +52,14 @@ def test_order_is_priced_by_the_server_and_ships_with_four_emails(stack, custome
     assert stock_of(stack, sku) == 8
 
     final = wait_final(customer, order["order_id"])
-    assert final["status"] == "SHIPPED"
-    assert [entry["event_type"] for entry in final["timeline"]] == TIMELINE_SHIPPED
+    assert final["status"] == "DELIVERED"
+    assert [entry["event_type"] for entry in final["timeline"]] == TIMELINE_DELIVERED
     assert final["tracking_number"]
 
-    emails = wait_emails(customer, order["order_id"], 4)
+    emails = wait_emails(customer, order["order_id"], EMAILS_DELIVERED)
     time.sleep(2)  # nothing more may arrive
     emails = emails_for(customer, order["order_id"])
-    assert len(emails) == 4, [e["Subject"] for e in emails]
+    assert len(emails) == EMAILS_DELIVERED, [e["Subject"] for e in emails]
     assert all(order["order_id"] in e["BodyText"] and order["order_id"] in e["BodyHtml"] for e in emails)
     assert any(final["tracking_number"] in e["BodyText"] for e in emails)
     assert all(e["Source"] == stack.outputs["SenderEmail"] for e in emails)
@@ -69,14 +78,14 @@ def test_declined_payment_fails_the_order_releases_stock_and_sends_three_emails(
     assert final["status"] == "PAYMENT_FAILED"
     assert [e["event_type"] for e in final["timeline"]] == ["ORDER_CREATED", "INVOICE_CREATED", "PAYMENT_FAILED"]
     assert stack.wait_for(lambda: stock_of(stack, sku) == 5, timeout=30)
-    wait_emails(customer, order_id, 3)
+    wait_emails(customer, order_id, EMAILS_DECLINED)
     time.sleep(2)
     emails = emails_for(customer, order_id)
-    assert len(emails) == 3, [e["Subject"] for e in emails]
+    assert len(emails) == EMAILS_DECLINED, [e["Subject"] for e in emails]
     assert "declined" in emails[-1]["BodyText"].lower()
 
 
-def test_undeliverable_address_fails_the_shipment_and_releases_stock(stack, customer):
+def test_undeliverable_address_fails_the_shipment_refunds_and_releases_stock(stack, customer):
     sku = new_product(stack, stock=4)
     body = order_body(sku, quantity=1)
     body["shipping_address"]["postal_code"] = "00000"
@@ -86,12 +95,15 @@ def test_undeliverable_address_fails_the_shipment_and_releases_stock(stack, cust
     assert placed.status == 201, placed.body
     order_id = placed.body["order_id"]
     final = wait_final(customer, order_id)
-    assert final["status"] == "SHIPMENT_FAILED"
+    assert final["status"] == "REFUNDED"
+    assert [e["event_type"] for e in final["timeline"]][-2:] == ["SHIPMENT_ERROR", "PAYMENT_REFUNDED"]
     assert stack.wait_for(lambda: stock_of(stack, sku) == 4, timeout=30)
-    wait_emails(customer, order_id, 4)
+    payment = customer.stack.request("GET", f"/orders/{order_id}/payment", token=customer.token).body
+    assert payment["state"] == "REFUNDED" and payment["refunds"][0]["amount"] == final["total"]
+    wait_emails(customer, order_id, EMAILS_UNDELIVERABLE)
     time.sleep(2)
     emails = emails_for(customer, order_id)
-    assert len(emails) == 4, [e["Subject"] for e in emails]
+    assert len(emails) == EMAILS_UNDELIVERABLE, [e["Subject"] for e in emails]
     assert "00000" not in emails[-1]["Subject"]
 
 
@@ -127,12 +139,14 @@ def test_a_burst_of_concurrent_orders_each_ends_with_its_exact_emails(stack, cus
         order_id = response.body["order_id"]
         final = wait_final(who, order_id, timeout=120)
         expected_status, expected_emails = (
-            ("PAYMENT_FAILED", 3) if body["payment_token"] == "tok_chargeDeclined" else ("SHIPPED", 4)
+            ("PAYMENT_FAILED", EMAILS_DECLINED)
+            if body["payment_token"] == "tok_chargeDeclined"
+            else ("DELIVERED", EMAILS_DELIVERED)
         )
         assert final["status"] == expected_status
         wait_emails(who, order_id, expected_emails)
     time.sleep(2)
     for who, body, response in responses:
-        expected = 3 if body["payment_token"] == "tok_chargeDeclined" else 4
+        expected = EMAILS_DECLINED if body["payment_token"] == "tok_chargeDeclined" else EMAILS_DELIVERED
         assert len(emails_for(who, response.body["order_id"])) == expected
     assert stock_of(stack, sku) == 100 - (len(bodies) - len(declined))

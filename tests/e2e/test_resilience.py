@@ -8,7 +8,16 @@ import uuid
 
 import pytest
 
-from tests.e2e.flows import emails_for, new_product, order_body, stock_of, wait_emails, wait_final
+from tests.e2e.flows import (
+    EMAILS_DELIVERED,
+    TIMELINE_DELIVERED,
+    emails_for,
+    new_product,
+    order_body,
+    stock_of,
+    wait_emails,
+    wait_final,
+)
 from tests.e2e.infra import (
     TopicTap,
     function_env,
@@ -39,13 +48,11 @@ def _stored(stack, table_output: str, order_id: str) -> dict | None:
 def test_replaying_every_event_of_a_finished_order_has_no_second_effect(stack, customer, tap):
     sku = new_product(stack, stock=10)
     order_id = customer.post_order(order_body(sku, quantity=2)).body["order_id"]
-    assert wait_final(customer, order_id)["status"] == "SHIPPED"
-    wait_emails(customer, order_id, 4)
+    assert wait_final(customer, order_id)["status"] == "DELIVERED"
+    wait_emails(customer, order_id, EMAILS_DELIVERED)
     wait_drained(stack)
     originals = tap.for_order(order_id)
-    assert sorted(json.loads(m["Body"])["event_type"] for m in originals) == sorted(
-        ["ORDER_CREATED", "INVOICE_CREATED", "PAYMENT_CONFIRMED", "SHIPPED"]
-    )
+    assert sorted(json.loads(m["Body"])["event_type"] for m in originals) == sorted(TIMELINE_DELIVERED)
     before = customer.get_order(order_id).body
     payment = _stored(stack, "PaymentsTable", order_id)
     shipment = _stored(stack, "ShipmentsTable", order_id)
@@ -60,9 +67,9 @@ def test_replaying_every_event_of_a_finished_order_has_no_second_effect(stack, c
     seen = tap.for_order(order_id)
     assert len(seen) == 3 * len(originals)  # only what we published: no service announced anything twice
     assert len({json.loads(m["Body"])["event_id"] for m in seen}) == len(originals)
-    assert len(emails_for(customer, order_id)) == 4
+    assert len(emails_for(customer, order_id)) == EMAILS_DELIVERED
     after = customer.get_order(order_id).body
-    assert after["status"] == "SHIPPED"
+    assert after["status"] == "DELIVERED"
     assert after["timeline"] == before["timeline"]
     assert _stored(stack, "PaymentsTable", order_id) == payment
     assert _stored(stack, "ShipmentsTable", order_id) == shipment
@@ -85,10 +92,10 @@ def test_an_order_stored_while_the_topic_is_unreachable_still_ships(stack, custo
         assert order_id in {item["order_id"]["S"] for item in outbox}
 
     final = wait_final(customer, order_id, timeout=120)
-    assert final["status"] == "SHIPPED"
-    wait_emails(customer, order_id, 4)
+    assert final["status"] == "DELIVERED"
+    wait_emails(customer, order_id, EMAILS_DELIVERED)
     settle()
-    assert len(emails_for(customer, order_id)) == 4
+    assert len(emails_for(customer, order_id)) == EMAILS_DELIVERED
 
 
 def test_a_client_retry_with_the_same_idempotency_key_makes_one_order(stack, customer):
@@ -104,10 +111,10 @@ def test_a_client_retry_with_the_same_idempotency_key_makes_one_order(stack, cus
     assert again.body["order_id"] == first.body["order_id"]
     assert other.status == 409 and other.body["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
     order_id = first.body["order_id"]
-    assert wait_final(customer, order_id)["status"] == "SHIPPED"
-    wait_emails(customer, order_id, 4)
+    assert wait_final(customer, order_id)["status"] == "DELIVERED"
+    wait_emails(customer, order_id, EMAILS_DELIVERED)
     settle()
-    assert len({e["Subject"] for e in customer.emails()}) == 4  # one order's emails, once each
+    assert len({e["Subject"] for e in customer.emails()}) == EMAILS_DELIVERED  # one order's emails, once each
     assert stock_of(stack, sku) == 3
 
 
@@ -125,8 +132,8 @@ def test_a_poison_message_fails_alone_lands_in_the_dlqs_and_can_be_redriven(stac
         )
         good = [c.post_order(order_body(sku, quantity=1)).body["order_id"] for c in (customer, other_customer)]
         for who, order_id in zip((customer, other_customer), good, strict=True):
-            assert wait_final(who, order_id)["status"] == "SHIPPED"
-            wait_emails(who, order_id, 4)
+            assert wait_final(who, order_id)["status"] == "DELIVERED"
+            wait_emails(who, order_id, EMAILS_DELIVERED)
 
         def in_dlqs() -> bool:
             return all(queue_depth(stack, url) >= 1 for url in dlqs.values())
@@ -143,7 +150,7 @@ def test_a_poison_message_fails_alone_lands_in_the_dlqs_and_can_be_redriven(stac
         )["Messages"]
         assert marker in message["Body"], queue
     for who, order_id in zip((customer, other_customer), good, strict=True):
-        assert len(emails_for(who, order_id)) == 4
+        assert len(emails_for(who, order_id)) == EMAILS_DELIVERED
 
     # The runbook's redrive: the message goes back to its queue (and, still poison, fails again).
     assert stack.redrive("InvoiceDLQ") == 1

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from scripts.stack import STACK_NAME
-from tests.e2e.flows import order_body, wait_emails, wait_final
+from tests.e2e.flows import EMAILS_DECLINED, EMAILS_DELIVERED, order_body, wait_emails, wait_final
 
 XSS_NAME = "<script>alert(1)</script>"
 ESCAPED_NAME = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -19,7 +19,7 @@ DECLINED_TOKEN = "tok_chargeDeclined"
 # Functions that never see an order which ships (none today); every other function's
 # logs must mention such an order, which proves these are the logs being read.
 NOT_ON_THE_SHIPPED_PATH: set[str] = set()
-NOT_ON_THE_DECLINED_PATH = {"ShipmentFunction"}
+NOT_ON_THE_DECLINED_PATH = {"ShipmentFunction", "DeliveryFunction"}
 
 
 def test_a_script_in_the_shipping_name_is_escaped_in_every_email(stack, customer, needs_inbox):
@@ -30,9 +30,9 @@ def test_a_script_in_the_shipping_name_is_escaped_in_every_email(stack, customer
 
     assert placed.status == 201, placed.body
     order_id = placed.body["order_id"]
-    assert wait_final(customer, order_id)["status"] == "SHIPPED"
-    emails = wait_emails(customer, order_id, 4)
-    assert len(emails) == 4
+    assert wait_final(customer, order_id)["status"] == "DELIVERED"
+    emails = wait_emails(customer, order_id, EMAILS_DELIVERED)
+    assert len(emails) == EMAILS_DELIVERED
     for email in emails:
         html = email["BodyHtml"]
         assert ESCAPED_NAME in html, email["Subject"]
@@ -93,11 +93,11 @@ def test_card_tokens_addresses_and_emails_never_reach_the_logs(stack, customer):
     assert paid.status == 201, paid.body
     assert declined.status == 201, declined.body
     paid_id, declined_id = paid.body["order_id"], declined.body["order_id"]
-    assert wait_final(customer, paid_id)["status"] == "SHIPPED"
+    assert wait_final(customer, paid_id)["status"] == "DELIVERED"
     assert wait_final(customer, declined_id)["status"] == "PAYMENT_FAILED"
     if stack.is_local:
-        wait_emails(customer, paid_id, 4)
-        wait_emails(customer, declined_id, 3)
+        wait_emails(customer, paid_id, EMAILS_DELIVERED)
+        wait_emails(customer, declined_id, EMAILS_DECLINED)
 
     functions = _functions(stack)
     assert {"OrderApiFunction", "InvoiceFunction", "BillingFunction", "EmailFunction"} <= set(functions)

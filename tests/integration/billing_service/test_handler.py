@@ -228,7 +228,12 @@ def test_with_every_charge_faulty_the_records_fail_and_the_retry_after_recovery_
     with pytest.raises(BatchProcessingError):
         module.handler(batch, lambda_context())
 
-    assert _rows() == []
+    # Each order's row is claimed (CHARGING, before the provider was called) and holds
+    # no outcome: only the retry of that same invoice event can settle it.
+    claims = {row["order_id"]["S"]: row for row in _rows()}
+    assert set(claims) == {invoice.order_id for invoice in invoices}
+    assert {row["status"]["S"] for row in claims.values()} == {"CHARGING"}
+    assert not any("charge_id" in row for row in claims.values())
     assert topic.published() == []
     faults = _fault_lines(log)
     assert len(faults) == module.provider.faults.injected == 6  # 2 records x (1 attempt + 2 retries)
@@ -266,7 +271,9 @@ def test_a_charge_hidden_by_a_timeout_is_the_one_recorded_and_announced(
     with pytest.raises(BatchProcessingError):
         handler(sqs_batch(invoice), lambda_context())
     [hidden] = provider.charges  # the provider charged; billing never heard
-    assert _rows() == []
+    [claim] = _rows()
+    assert claim["status"] == {"S": "CHARGING"}
+    assert "charge_id" not in claim
     assert topic.published() == []
 
     provider.faults = FaultInjector(0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import random
@@ -16,8 +17,9 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import Message, ses_backends
 
+from events.catalogue import SUBSCRIPTIONS
 from events.faults import FaultInjector
-from events.models import Event, EventType
+from events.models import EventType
 from events.observability import logger
 from tests.builders import (
     address,
@@ -25,26 +27,23 @@ from tests.builders import (
     lambda_context,
     order_created,
     payment_confirmed,
-    payment_failed,
-    shipment_error,
     shipped,
     sqs_batch,
     sqs_record,
 )
 from tests.integration.conftest import create_idempotency_table, failed_ids, load_handler
+from tests.unit.email_service.builders import (
+    BUILDERS,
+    INVOICE_URL,
+    delivered,
+    invoice_created_with_link,
+    order_cancelled,
+    payment_refunded,
+)
 from tests.unit.events.fakes import redeliver_until_settled
 
 MODULE = "email_service.handlers.handle_customer_event"
 SENDER = "orders@shop.example.com"
-
-BUILDERS: dict[EventType, Callable[..., Event[Any]]] = {
-    EventType.ORDER_CREATED: order_created,
-    EventType.INVOICE_CREATED: invoice_created,
-    EventType.PAYMENT_CONFIRMED: payment_confirmed,
-    EventType.PAYMENT_FAILED: payment_failed,
-    EventType.SHIPPED: shipped,
-    EventType.SHIPMENT_ERROR: shipment_error,
-}
 
 
 def sent_messages() -> list[Message]:
@@ -214,8 +213,67 @@ def test_logs_name_the_order_but_not_the_customer_or_the_token(
         assert secret not in logs.getvalue()
 
 
-def test_the_handler_consumes_every_customer_facing_event(email: ModuleType) -> None:
-    assert email.consumer.handled_event_types == set(BUILDERS)
+def test_the_handler_consumes_every_event_type_the_catalogue_routes_to_email(email: ModuleType) -> None:
+    [subscription] = [s for s in SUBSCRIPTIONS if s.service == "email_service"]
+    assert email.consumer.handled_event_types == set(subscription.event_types) == set(BUILDERS) == set(EventType)
+
+
+def test_the_invoice_email_carries_the_download_link_in_both_parts(email: ModuleType) -> None:
+    spy = SendEmailSpy(email.mailer.client)
+    event = invoice_created_with_link()
+    url = INVOICE_URL.format(order_id=event.order_id)
+
+    assert invoke(email, sqs_batch(event)) == {"batchItemFailures": []}
+
+    [message] = sent_messages()
+    assert f'<a href="{html.escape(url, quote=False)}"' in message.body  # & as &amp; in the href
+    assert url not in message.body
+    [request] = spy.requests
+    text = request["Content"]["Simple"]["Body"]["Text"]["Data"]
+    assert url in text.splitlines()
+    for body in (message.body, text):
+        assert "The link expires in 7 days, on 2026-11-28 at 06:16 UTC." in body
+
+
+def test_an_invoice_created_from_before_the_pdf_still_sends_the_invoice_email(email: ModuleType) -> None:
+    event = invoice_created()  # no invoice_pdf_key, no invoice_url: published before this release
+    assert event.data.invoice_url is None
+
+    assert invoke(email, sqs_batch(event)) == {"batchItemFailures": []}
+
+    [message] = sent_messages()
+    assert event.data.invoice_number in message.subject
+    assert "Download" not in message.body
+
+
+@pytest.mark.parametrize(
+    ("build", "subject", "says"),
+    [
+        (order_cancelled, "is cancelled", "the refund follows in a separate email"),
+        (payment_refunded, "We refunded 45.97 EUR", "Refund reference: re_test_456"),
+        (delivered, "was delivered", "SP123456789GB"),
+    ],
+    ids=["ORDER_CANCELLED", "PAYMENT_REFUNDED", "DELIVERED"],
+)
+def test_the_lifecycle_emails_reach_the_customer(
+    email: ModuleType, build: Callable[..., Any], subject: str, says: str
+) -> None:
+    spy = SendEmailSpy(email.mailer.client)
+    event = build(customer_email="grace@example.com", shipping_address=address(name="<b>Grace</b>"))
+
+    assert invoke(email, sqs_batch(event)) == {"batchItemFailures": []}
+
+    [message] = sent_messages()
+    assert message.destinations == {"ToAddresses": ["grace@example.com"]}
+    assert subject in message.subject
+    assert event.order_id in message.subject
+    [request] = spy.requests
+    text = request["Content"]["Simple"]["Body"]["Text"]["Data"]
+    for body in (message.body, text):
+        assert event.order_id in body
+        assert says in " ".join(body.split())
+    assert "&lt;b&gt;Grace&lt;/b&gt;" in message.body
+    assert "<b>Grace" not in message.body
 
 
 # ---------------------------------------------------------------- under the fault switch

@@ -9,13 +9,32 @@ from scripts.stack import DEMO_CATALOGUE
 
 def create_order_tables(stock: dict[str, int] | None = None) -> dict[str, str]:
     ddb = boto3.client("dynamodb")
-    for name, key in (("orders", "order_id"), ("products", "sku"), ("outbox", "event_id"), ("idempotency", "id")):
+    for name, key in (("products", "sku"), ("outbox", "event_id"), ("idempotency", "id")):
         ddb.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+    ddb.create_table(  # as in template.yaml, with the customers' index
+        TableName="orders",
+        KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("order_id", "customer_id", "created_at")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_customer",
+                "KeySchema": [
+                    {"AttributeName": "customer_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    boto3.client("s3").create_bucket(Bucket="invoices")
     for product in DEMO_CATALOGUE:
         ddb.put_item(
             TableName="products",
@@ -34,6 +53,7 @@ def create_order_tables(stock: dict[str, int] | None = None) -> dict[str, str]:
         "PRODUCTS_TABLE": "products",
         "OUTBOX_TABLE": "outbox",
         "IDEMPOTENCY_TABLE": "idempotency",
+        "INVOICE_BUCKET": "invoices",
     }
 
 

@@ -65,3 +65,70 @@ def test_a_second_write_for_the_same_order_does_not_overwrite_the_first(store: D
     assert store.add(booked(event_id="evt-2", tracking_number="SP000000005GB")) is False
 
     assert store.get("order-1") == first
+
+
+# ---------------------------------------------------------------- conditional moves
+
+
+def test_an_item_written_by_the_former_write_once_table_still_reads(store: DynamoDBShipmentStore) -> None:
+    store.client.put_item(
+        TableName=TABLE,
+        Item={
+            "order_id": {"S": "order-1"}, "status": {"S": "BOOKED"}, "carrier": {"S": "SimPost"},
+            "event_id": {"S": "evt-1"}, "created_at": {"S": "2026-01-02T03:04:05Z"},
+            "shipment_id": {"S": "shp_1"}, "tracking_number": {"S": "SP473124829GB"},
+        },
+    )  # fmt: skip
+
+    assert store.get("order-1") == booked()
+
+
+def test_an_update_moves_the_shipment_on_from_the_expected_state(store: DynamoDBShipmentStore) -> None:
+    claim = Shipment(order_id="order-1", status=ShipmentStatus.BOOKING, carrier="SimPost", event_id="evt-1",
+                     created_at=NOW)  # fmt: skip
+    store.add(claim)
+
+    assert store.update(booked(), expected=ShipmentStatus.BOOKING) is True
+    assert store.get("order-1") == booked()
+
+    delivered = booked().moved_to(ShipmentStatus.DELIVERED, delivered_at=NOW, delivery_announced=True)
+    assert store.update(delivered, expected=ShipmentStatus.BOOKED) is True
+    assert store.get("order-1") == delivered
+    raw = store.client.get_item(TableName=TABLE, Key={"order_id": {"S": "order-1"}})["Item"]
+    assert raw["delivery_announced"] == {"BOOL": True}
+
+
+def test_an_update_from_a_state_the_shipment_has_left_writes_nothing(store: DynamoDBShipmentStore) -> None:
+    store.add(booked())
+    cancelled = booked().moved_to(ShipmentStatus.CANCELLED, cancelled_by="cancel-1", cancelled_at=NOW)
+    assert store.update(cancelled, expected=ShipmentStatus.BOOKED) is True
+
+    delivered = booked().moved_to(ShipmentStatus.DELIVERED, delivered_at=NOW)
+    assert store.update(delivered, expected=ShipmentStatus.BOOKED) is False
+
+    assert store.get("order-1") == cancelled
+
+
+def test_an_update_for_another_claim_writes_nothing(store: DynamoDBShipmentStore) -> None:
+    store.add(booked(event_id="evt-1"))
+
+    other = booked(event_id="evt-2").moved_to(ShipmentStatus.DELIVERED, delivered_at=NOW)
+    assert store.update(other, expected=ShipmentStatus.BOOKED) is False
+
+    assert store.get("order-1") == booked(event_id="evt-1")
+
+
+def test_an_update_of_an_order_without_a_shipment_creates_nothing(store: DynamoDBShipmentStore) -> None:
+    assert store.update(booked(), expected=ShipmentStatus.BOOKING) is False
+    assert store.get("order-1") is None
+
+
+def test_a_cancellation_before_any_booking_is_stored_and_blocks_the_claim(store: DynamoDBShipmentStore) -> None:
+    cancelled = Shipment(order_id="order-1", status=ShipmentStatus.CANCELLED, created_at=NOW,
+                         cancelled_by="cancel-1", cancelled_at=NOW)  # fmt: skip
+    assert store.add(cancelled) is True
+
+    claim = Shipment(order_id="order-1", status=ShipmentStatus.BOOKING, carrier="SimPost", event_id="evt-1",
+                     created_at=NOW)  # fmt: skip
+    assert store.add(claim) is False
+    assert store.get("order-1") == cancelled

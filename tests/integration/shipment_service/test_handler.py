@@ -1,4 +1,5 @@
-"""shipment_service's PAYMENT_CONFIRMED handler in-process against moto."""
+"""shipment_service's PAYMENT_CONFIRMED handler in-process against moto (ORDER_CANCELLED and
+the delivery report: test_cancel_and_delivery.py)."""
 
 from __future__ import annotations
 
@@ -9,52 +10,40 @@ from collections import Counter
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from events.faults import FaultInjector, FaultKind
-from events.models import EventType, PaymentConfirmed, ShipmentError, Shipped
+from events.models import EventType, OrderCancelled, PaymentConfirmed, ShipmentError, Shipped
 from events.observability import logger
-from tests.builders import address, lambda_context, order_created, payment_confirmed, sqs_batch, sqs_record
-from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
+from tests.builders import address, order_created, payment_confirmed, sqs_batch, sqs_record
+from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids
+from tests.integration.shipment_service.support import (
+    TrackingQueue,
+    create_shipments_table,
+    invoke,
+    load_shipment,
+    shipment_items,
+)
 from tests.unit.events.fakes import redeliver_until_settled
-
-MODULE = "shipment_service.handlers.handle_payment_confirmed"
-SHIPMENTS_TABLE = "shipments"
-
-
-def create_shipments_table() -> None:
-    boto3.client("dynamodb").create_table(
-        TableName=SHIPMENTS_TABLE,
-        KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
-def shipment_items() -> dict[str, dict[str, str]]:
-    items = boto3.client("dynamodb").scan(TableName=SHIPMENTS_TABLE)["Items"]
-    return {item["order_id"]["S"]: {name: value["S"] for name, value in item.items()} for item in items}
-
-
-def load(monkeypatch: pytest.MonkeyPatch, topic_arn: str, idempotency: bool = True) -> ModuleType:
-    env = {"ORDER_EVENTS_TOPIC_ARN": topic_arn, "SHIPMENTS_TABLE": SHIPMENTS_TABLE}
-    if idempotency:
-        env["IDEMPOTENCY_TABLE"] = create_idempotency_table()
-    else:
-        monkeypatch.delenv("IDEMPOTENCY_TABLE", raising=False)
-    return load_handler(MODULE, env, monkeypatch)
 
 
 @pytest.fixture
-def shipment(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy) -> ModuleType:
+def tracking() -> TrackingQueue:
+    return TrackingQueue()
+
+
+def load(
+    monkeypatch: pytest.MonkeyPatch, topic_arn: str, tracking: TrackingQueue, idempotency: bool = True
+) -> ModuleType:
+    table = create_idempotency_table() if idempotency else None
+    return load_shipment(monkeypatch, topic_arn, tracking, idempotency_table=table)
+
+
+@pytest.fixture
+def shipment(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, tracking: TrackingQueue) -> ModuleType:
     create_shipments_table()
-    return load(monkeypatch, topic.topic_arn)
-
-
-def invoke(module: ModuleType, batch: dict[str, Any]) -> dict[str, Any]:
-    return module.handler(batch, lambda_context("shipment-service"))
+    return load(monkeypatch, topic.topic_arn, tracking)
 
 
 def test_a_paid_order_is_booked_stored_and_announced(shipment: ModuleType, topic: TopicSpy) -> None:
@@ -114,10 +103,10 @@ def test_a_duplicate_delivery_books_and_publishes_nothing_more(shipment: ModuleT
 
 
 def test_without_idempotency_a_redelivery_books_nothing_and_repeats_the_same_event(
-    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, tracking: TrackingQueue
 ) -> None:
     create_shipments_table()
-    module = load(monkeypatch, topic.topic_arn, idempotency=False)
+    module = load(monkeypatch, topic.topic_arn, tracking, idempotency=False)
     event = payment_confirmed()
 
     invoke(module, sqs_batch(event))
@@ -129,6 +118,9 @@ def test_without_idempotency_a_redelivery_books_nothing_and_repeats_the_same_eve
     assert again.event_id == first.event_id
     assert again.data.tracking_number == first.data.tracking_number
     assert len(shipment_items()) == 1
+    # Two delivery reports scheduled, for the same SHIPPED: the delivery function
+    # applies one (tests/integration/shipment_service/test_cancel_and_delivery.py).
+    assert tracking.counts() == (0, 2)
 
 
 def test_a_malformed_record_fails_alone(shipment: ModuleType, topic: TopicSpy) -> None:
@@ -156,12 +148,12 @@ def test_an_event_type_this_queue_should_not_carry_fails_alone(shipment: ModuleT
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_a_publish_failure_fails_the_record_and_the_retry_announces_the_stored_booking(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tracking: TrackingQueue
 ) -> None:
     create_shipments_table()
     # The topic does not exist yet: SNS refuses the publish.
     topic_arn = "arn:aws:sns:us-east-1:123456789012:order-events"
-    module = load(monkeypatch, topic_arn)
+    module = load(monkeypatch, topic_arn, tracking)
     event = payment_confirmed()
 
     # Its only record failed: Powertools fails the whole invocation, SQS retries it.
@@ -170,6 +162,7 @@ def test_a_publish_failure_fails_the_record_and_the_retry_announces_the_stored_b
 
     stored = shipment_items()[event.order_id]
     assert stored["status"] == "BOOKED"
+    assert tracking.counts() == (0, 0)  # no delivery report for a parcel never announced
 
     topic = TopicSpy()
     assert topic.topic_arn == topic_arn
@@ -180,6 +173,7 @@ def test_a_publish_failure_fails_the_record_and_the_retry_announces_the_stored_b
     [published] = topic.published()
     assert isinstance(published, Shipped)
     assert published.data.tracking_number == stored["tracking_number"]
+    assert tracking.counts() == (0, 1)
 
 
 def test_logs_name_the_order_but_not_the_customer(shipment: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,8 +191,8 @@ def test_logs_name_the_order_but_not_the_customer(shipment: ModuleType, monkeypa
     assert "1 Secret Lane" not in logs.getvalue()
 
 
-def test_the_handler_only_consumes_payment_confirmed(shipment: ModuleType) -> None:
-    assert shipment.consumer.handled_event_types == {PaymentConfirmed.TYPE}
+def test_the_handler_consumes_payment_confirmed_and_order_cancelled(shipment: ModuleType) -> None:
+    assert shipment.consumer.handled_event_types == {PaymentConfirmed.TYPE, OrderCancelled.TYPE}
 
 
 # ---------------------------------------------------------------- under the fault switch
@@ -217,12 +211,12 @@ def fault_lines(logs: io.StringIO) -> list[dict[str, Any]]:
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_with_every_booking_faulty_the_records_fail_and_the_retry_after_recovery_books_once(
-    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, tracking: TrackingQueue
 ) -> None:
     create_shipments_table()
     monkeypatch.setenv("FAULT_RATE", "1")
     monkeypatch.delenv("FAULT_KINDS", raising=False)
-    module = load(monkeypatch, topic.topic_arn)
+    module = load(monkeypatch, topic.topic_arn, tracking)
     logs = capture_logs(module, monkeypatch)
     events = [payment_confirmed(customer_email="grace@example.com"), payment_confirmed()]
     batch = sqs_batch(*events)
@@ -231,7 +225,10 @@ def test_with_every_booking_faulty_the_records_fail_and_the_retry_after_recovery
     with pytest.raises(BatchProcessingError):
         invoke(module, batch)
 
-    assert shipment_items() == {}
+    # Only the claims are stored: BOOKING, with no parcel, until a retry books.
+    claims = shipment_items()
+    assert {order_id: item["status"] for order_id, item in claims.items()} == {e.order_id: "BOOKING" for e in events}
+    assert not any("tracking_number" in item for item in claims.values())
     assert topic.published() == []
     faults = fault_lines(logs)
     assert len(faults) == module.carrier.faults.injected == 6  # 2 records x (1 attempt + 2 retries)
@@ -261,7 +258,7 @@ def test_a_booking_hidden_by_a_timeout_is_the_one_recorded_and_announced(shipmen
     with pytest.raises(BatchProcessingError):
         invoke(shipment, sqs_batch(event))
     [hidden] = shipment.carrier.bookings  # the carrier booked; the service never heard
-    assert shipment_items() == {}
+    assert shipment_items()[event.order_id]["status"] == "BOOKING"
     assert topic.published() == []
 
     shipment.carrier.faults = FaultInjector(0.0)

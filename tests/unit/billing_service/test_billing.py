@@ -125,19 +125,40 @@ def test_a_redelivered_invoice_is_not_charged_again_and_its_outcome_is_republish
     assert again == republished.model_copy(update={"occurred_at": again.occurred_at})
 
 
-def test_a_crash_before_the_payment_is_stored_retries_into_the_same_charge(billing: Billing) -> None:
+def test_a_crash_before_the_claim_is_stored_charges_nothing_and_the_retry_charges_once(billing: Billing) -> None:
     invoice = invoice_created(payment_token="tok_visa")
     billing.payments.fail_next_add = 1
     with pytest.raises(ConnectionError):
         billing.bill(invoice)
+    assert billing.provider.calls == []  # the row is claimed before the provider is called
+    assert billing.publisher.events == []
+
+    result = billing.bill(invoice)
+
+    assert result.outcome is Outcome.CHARGED
+    assert [call["idempotency_key"] for call in billing.provider.calls] == [invoice.event_id]
+    [published] = billing.publisher.events
+    assert published.data.charge_id == result.payment.charge_id
+
+
+def test_a_crash_after_the_charge_before_it_is_stored_resumes_the_claim_into_the_same_charge(
+    billing: Billing,
+) -> None:
+    invoice = invoice_created(payment_token="tok_visa")
+    billing.payments.fail_next_replace = 1
+    with pytest.raises(ConnectionError):
+        billing.bill(invoice)
+    assert billing.payments.rows[invoice.order_id].status is PaymentStatus.CHARGING
     assert billing.publisher.events == []
 
     result = billing.bill(invoice)
 
     assert result.outcome is Outcome.CHARGED
     assert [call["idempotency_key"] for call in billing.provider.calls] == [invoice.event_id] * 2
+    [charge] = billing.provider.charges  # the second call got the first charge back
+    assert result.payment.charge_id == charge.charge_id
     [published] = billing.publisher.events
-    assert published.data.charge_id == result.payment.charge_id
+    assert published.data.charge_id == charge.charge_id
 
 
 def test_a_crash_before_the_outcome_is_published_republishes_it_without_charging(billing: Billing) -> None:
@@ -195,7 +216,7 @@ def test_losing_the_race_to_another_invoice_event_publishes_nothing(billing: Bil
     assert billing.publisher.events == []
 
 
-def test_a_provider_error_other_than_a_decline_records_and_publishes_nothing(billing: Billing) -> None:
+def test_a_provider_error_other_than_a_decline_keeps_the_claim_and_publishes_nothing(billing: Billing) -> None:
     invoice = invoice_created(payment_token="tok_visa")
     billing.provider.provider.charge(
         amount_cents=1, currency="EUR", token="tok_visa", idempotency_key=invoice.event_id, description="other"
@@ -204,5 +225,9 @@ def test_a_provider_error_other_than_a_decline_records_and_publishes_nothing(bil
     with pytest.raises(IdempotencyKeyReused):
         billing.bill(invoice)
 
-    assert billing.payments.rows == {}
+    # The claim stays: the provider may have taken the money (a lost answer), so the
+    # row is never given up to a cancellation; only this event's retry settles it.
+    [row] = billing.payments.rows.values()
+    assert row.status is PaymentStatus.CHARGING
+    assert (row.charge_id, row.decline_code) == (None, None)
     assert billing.publisher.events == []

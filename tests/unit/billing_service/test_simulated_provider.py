@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
 
 from billing_service.adapters.simulated_provider import SimulatedPaymentProvider
-from billing_service.domain.errors import IdempotencyKeyReused, PaymentDeclined
-from billing_service.domain.model import Charge
+from billing_service.domain.errors import IdempotencyKeyReused, PaymentDeclined, RefundRefused
+from billing_service.domain.model import Charge, Refund
 from events.faults import DependencyThrottled, DependencyTimeout, FaultInjector, FaultKind
 from tests.unit.events.fakes import ScriptedRandom
 
@@ -149,3 +150,140 @@ def test_a_decline_is_an_answer_not_a_fault_and_is_not_retried() -> None:
     provider = SimulatedPaymentProvider(FaultInjector(0.5, rng=ScriptedRandom([0.9])))
     with pytest.raises(PaymentDeclined):
         _charge(provider, card="tok_chargeDeclined")
+
+
+# ---------------------------------------------------------------- refunds
+
+
+def _refund(
+    provider: SimulatedPaymentProvider,
+    charge_id: str,
+    key: str = "cancel-1",
+    amount: int = 4597,
+    currency: str = "EUR",
+) -> Refund:
+    return provider.refund(charge_id=charge_id, amount_cents=amount, currency=currency, idempotency_key=key)
+
+
+def test_a_charge_is_refunded_with_an_id_derived_from_the_key() -> None:
+    provider = SimulatedPaymentProvider()
+    charge = _charge(provider)
+
+    refund = _refund(provider, charge.charge_id, key="cancel-1")
+
+    assert (refund.amount_cents, refund.currency) == (4597, "EUR")
+    assert re.fullmatch(r"re_[0-9a-f]{24}", refund.refund_id)
+    assert refund.refund_id == "re_" + hashlib.sha256(b"cancel-1").hexdigest()[:24]
+    assert provider.refunds == [refund]
+
+
+def test_the_same_refund_key_returns_the_same_refund_without_refunding_again() -> None:
+    provider = SimulatedPaymentProvider()
+    charge = _charge(provider)
+
+    first = _refund(provider, charge.charge_id, key="cancel-1")
+    again = _refund(provider, charge.charge_id, key="cancel-1")
+
+    assert again == first
+    assert provider.refunds == [first]
+
+
+def test_a_refund_id_is_the_same_in_every_instance() -> None:
+    one, other = SimulatedPaymentProvider(), SimulatedPaymentProvider()
+    charge = _charge(one)
+    # The other instance never saw the charge (another Lambda instance): it knows it by id.
+    assert _refund(one, charge.charge_id).refund_id == _refund(other, charge.charge_id).refund_id
+
+
+def test_refunding_more_than_the_charge_is_refused() -> None:
+    provider = SimulatedPaymentProvider()
+    charge = _charge(provider, amount=4597)
+
+    with pytest.raises(RefundRefused) as refused:
+        _refund(provider, charge.charge_id, amount=4598)
+
+    assert refused.value.code == "amount_too_large"
+    assert provider.refunds == []
+
+
+def test_refunds_of_one_charge_never_add_up_to_more_than_it() -> None:
+    provider = SimulatedPaymentProvider()
+    charge = _charge(provider, amount=4597)
+    _refund(provider, charge.charge_id, key="part-1", amount=4000)
+    _refund(provider, charge.charge_id, key="part-2", amount=597)
+
+    with pytest.raises(RefundRefused) as refused:
+        _refund(provider, charge.charge_id, key="part-3", amount=1)
+
+    assert refused.value.code == "amount_too_large"
+    assert sum(refund.amount_cents for refund in provider.refunds) == 4597
+
+
+@pytest.mark.parametrize(
+    ("charge_id", "amount", "currency", "code"),
+    [
+        ("ch_nope", 100, "EUR", "charge_not_found"),
+        ("", 100, "EUR", "charge_not_found"),
+        (None, 0, "EUR", "amount_too_small"),
+        (None, 100, "USD", "currency_mismatch"),
+    ],
+)
+def test_a_bad_refund_is_refused(charge_id: str | None, amount: int, currency: str, code: str) -> None:
+    provider = SimulatedPaymentProvider()
+    charge = _charge(provider)
+
+    with pytest.raises(RefundRefused) as refused:
+        _refund(provider, charge.charge_id if charge_id is None else charge_id, amount=amount, currency=currency)
+
+    assert refused.value.code == code
+    assert provider.refunds == []
+
+
+def test_the_same_refund_key_with_another_request_is_refused() -> None:
+    provider = SimulatedPaymentProvider()
+    charge = _charge(provider)
+    _refund(provider, charge.charge_id, key="cancel-1", amount=100)
+
+    with pytest.raises(IdempotencyKeyReused):
+        _refund(provider, charge.charge_id, key="cancel-1", amount=200)
+
+
+def test_a_refund_needs_an_idempotency_key() -> None:
+    provider = SimulatedPaymentProvider()
+    with pytest.raises(ValueError):
+        _refund(provider, _charge(provider).charge_id, key="")
+
+
+def test_refund_faults_are_retried_and_a_throttle_refunds_nothing() -> None:
+    provider = SimulatedPaymentProvider()
+    charge = _charge(provider)
+    provider.faults = FaultInjector(1.0, [FaultKind.THROTTLE])
+
+    with pytest.raises(DependencyThrottled) as throttled:
+        _refund(provider, charge.charge_id)
+
+    assert throttled.value.operation == "payment_provider.refund"
+    assert provider.faults.injected == 3  # the first attempt and two retries
+    assert provider.refunds == []
+
+
+def test_a_timeout_can_hide_a_refund_and_the_retry_gets_that_same_refund() -> None:
+    provider = SimulatedPaymentProvider()
+    charge = _charge(provider)
+    provider.faults = FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0)
+
+    with pytest.raises(DependencyTimeout):
+        _refund(provider, charge.charge_id)
+    [hidden] = provider.refunds
+
+    provider.faults = FaultInjector(0.0)
+    assert _refund(provider, charge.charge_id) == hidden
+    assert provider.refunds == [hidden]
+
+
+def test_a_refusal_is_an_answer_not_a_fault_and_is_not_retried() -> None:
+    provider = SimulatedPaymentProvider()
+    charge = _charge(provider)
+    provider.faults = FaultInjector(0.5, rng=ScriptedRandom([0.9]))  # one draw only, no fault
+    with pytest.raises(RefundRefused):
+        _refund(provider, charge.charge_id, amount=10_000)

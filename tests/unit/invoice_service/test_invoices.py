@@ -2,12 +2,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from events.models import EventType, InvoiceCreated, OrderCreated, OrderLine, parse_event
+from events.models import Event, EventType, InvoiceCreated, OrderCreated, OrderLine, parse_event
 from invoice_service.domain.errors import InconsistentOrder
-from invoice_service.domain.invoices import build_invoice, invoice_number, issue_invoice, split_inclusive_tax
+from invoice_service.domain.invoices import (
+    MAX_LINK_SECONDS,
+    build_invoice,
+    invoice_number,
+    issue_invoice,
+    split_inclusive_tax,
+)
 from invoice_service.domain.model import Seller
 from tests.builders import address, order_created
 from tests.unit.invoice_service.fakes import InMemoryInvoiceStore, RecordingPublisher
@@ -107,6 +114,7 @@ def test_the_invoice_carries_the_orders_lines_addresses_and_amounts() -> None:
     assert invoice.invoice_number == f"INV-20260314-{event.order_id.replace('-', '')[:8].upper()}"
     assert invoice.issued_on.isoformat() == "2026-03-14"
     assert invoice.key == f"invoices/{event.order_id}/{invoice.invoice_number}.html"
+    assert invoice.pdf_key == f"invoices/{event.order_id}/{invoice.invoice_number}.pdf"
     assert invoice.lines == event.data.order.lines
     assert invoice.bill_to == invoice.ship_to == event.data.order.shipping_address
     assert invoice.currency == "EUR"
@@ -124,14 +132,18 @@ def test_an_order_whose_lines_do_not_add_up_to_its_total_is_not_invoiced() -> No
 # --- issuing: store, then announce ---------------------------------------------------------
 
 
-def test_issuing_stores_the_html_and_publishes_invoice_created() -> None:
+def test_issuing_stores_the_html_and_the_pdf_and_publishes_invoice_created_with_a_link_to_the_pdf() -> None:
     event = _order(payment_token="tok_mastercard")
     store, publisher = InMemoryInvoiceStore(), RecordingPublisher()
 
     invoice = issue_invoice(event, tax_rate=RATE, seller=SELLER, store=store, publisher=publisher)
 
-    assert list(store.objects) == [invoice.key]
-    assert invoice.invoice_number in store.objects[invoice.key]
+    assert list(store.objects) == [invoice.key, invoice.pdf_key]
+    html, pdf = store.objects[invoice.key], store.objects[invoice.pdf_key]
+    assert isinstance(html, str) and invoice.invoice_number in html
+    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF-1.4\n")
+    assert b"tok_mastercard" not in pdf
+    assert store.links == [(invoice.pdf_key, MAX_LINK_SECONDS)]  # one link, to the PDF, for 7 days
     [published] = publisher.events
     assert isinstance(published, InvoiceCreated)
     assert published.event_type is EventType.INVOICE_CREATED
@@ -142,6 +154,10 @@ def test_issuing_stores_the_html_and_publishes_invoice_created() -> None:
     data = published.data
     assert data.order == event.data.order
     assert (data.invoice_number, data.invoice_key) == (invoice.invoice_number, invoice.key)
+    assert data.invoice_pdf_key == invoice.pdf_key
+    assert data.invoice_url == (
+        f"https://invoices.example/{invoice.pdf_key}?X-Amz-Expires={MAX_LINK_SECONDS}&X-Amz-Signature=sig1"
+    )
     assert (data.subtotal_cents, data.tax_cents, data.total_cents) == (3831, 766, 4597)
     assert data.payment_token.get_secret_value() == "tok_mastercard"
     assert "tok_mastercard" not in repr(published)
@@ -154,14 +170,51 @@ def test_a_retry_after_a_failed_publish_rewrites_the_same_invoice_and_publishes_
 
     with pytest.raises(ConnectionError):
         issue_invoice(event, tax_rate=RATE, seller=SELLER, store=store, publisher=publisher)
-    first_html = dict(store.objects)
-    invoice = issue_invoice(event, tax_rate=RATE, seller=SELLER, store=store, publisher=publisher)
+    first_documents = dict(store.objects)
+    redelivered = parse_event(event.model_dump_json())
+    invoice = issue_invoice(redelivered, tax_rate=RATE, seller=SELLER, store=store, publisher=publisher)
 
-    assert store.writes == [invoice.key, invoice.key]
-    assert store.objects == first_html
+    assert store.writes == [invoice.key, invoice.pdf_key, invoice.key, invoice.pdf_key]
+    assert store.objects == first_documents  # the same keys, the same bytes: HTML and PDF
     [published] = publisher.events
+    assert published.data.invoice_pdf_key == invoice.pdf_key
     again = InvoiceCreated.caused_by(event, data=published.data)
     assert published.event_id == again.event_id  # a double publish would be recognised downstream
+
+
+def test_the_link_lasts_as_long_as_asked() -> None:
+    store, publisher = InMemoryInvoiceStore(), RecordingPublisher()
+
+    invoice = issue_invoice(_order(), tax_rate=RATE, seller=SELLER, store=store, publisher=publisher, link_seconds=3600)
+
+    assert store.links == [(invoice.pdf_key, 3600)]
+    [published] = publisher.events
+    assert published.data.invoice_url is not None
+    assert "X-Amz-Expires=3600&" in published.data.invoice_url
+
+
+@pytest.mark.parametrize("seconds", [0, -1, MAX_LINK_SECONDS + 1])
+def test_a_link_lifetime_beyond_what_sigv4_allows_is_refused_before_anything_is_stored(seconds: int) -> None:
+    store, publisher = InMemoryInvoiceStore(), RecordingPublisher()
+
+    with pytest.raises(ValueError, match="download link"):
+        issue_invoice(_order(), tax_rate=RATE, seller=SELLER, store=store, publisher=publisher, link_seconds=seconds)
+
+    assert (store.objects, store.links, publisher.events) == ({}, [], [])
+
+
+def test_both_documents_are_stored_before_the_event_announces_them() -> None:
+    store = InMemoryInvoiceStore()
+    stored_when_published: list[set[str]] = []
+
+    class WatchingPublisher(RecordingPublisher):
+        def publish(self, event: Event[Any]) -> str:
+            stored_when_published.append(set(store.objects))
+            return super().publish(event)
+
+    invoice = issue_invoice(_order(), tax_rate=RATE, seller=SELLER, store=store, publisher=WatchingPublisher())
+
+    assert stored_when_published == [{invoice.key, invoice.pdf_key}]
 
 
 def test_an_inconsistent_order_stores_and_publishes_nothing() -> None:

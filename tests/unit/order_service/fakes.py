@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from events.models import Event, OrderLine
-from order_service.domain.errors import OrderNotFound, OutOfStock, RequestAlreadyRecorded
+from order_service.domain.errors import OrderNotFound, OutOfStock, ProductNotFound, RequestAlreadyRecorded
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
@@ -57,7 +58,7 @@ class FakeOrderStore:
         to: OrderStatus,
         allowed_from: frozenset[OrderStatus],
         release: list[OrderLine] | None,
-        facts: dict[str, str],
+        facts: dict[str, str | int],
     ) -> bool:
         order = self.orders.get(order_id)
         if order is None or order.status not in allowed_from or entry.event_id in self.seen[order_id]:
@@ -68,12 +69,43 @@ class FakeOrderStore:
         self.seen[order_id].add(entry.event_id)
         return True
 
-    def append_timeline(self, order_id: str, entry: TimelineEntry) -> bool:
+    def append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
         order = self.orders.get(order_id)
         if order is None:
             raise OrderNotFound(order_id)
         if entry.event_id in self.seen[order_id]:
             return False
-        self.orders[order_id] = order.model_copy(update={"timeline": [*order.timeline, entry]})
+        self.orders[order_id] = order.model_copy(update={"timeline": [*order.timeline, entry], **facts})
         self.seen[order_id].add(entry.event_id)
         return True
+
+    def cancel(self, order: Order, announcement: Event[Any], cancelled_at: datetime) -> bool:
+        current = self.orders[order.order_id]
+        if current.status != order.status or current.cancelled_at is not None:
+            return False
+        for line in current.lines:
+            self._add_stock(line.sku, line.quantity)
+        self.orders[order.order_id] = current.model_copy(
+            update={"status": OrderStatus.CANCELLED, "cancelled_at": cancelled_at}
+        )
+        self.outbox.append(announcement)
+        return True
+
+    def list_customer_orders(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        mine = sorted(
+            (o for o in self.orders.values() if o.customer_id == customer_id), key=lambda o: o.created_at, reverse=True
+        )
+        start = int(cursor) if cursor else 0
+        page = mine[start : start + limit]
+        return page, str(start + limit) if start + limit < len(mine) else None
+
+    def put_product(self, product: Product) -> Product:
+        self.products[product.sku] = product
+        return product
+
+    def set_stock(self, sku: str, stock: int, price_cents: int | None, name: str | None) -> Product:
+        if sku not in self.products:
+            raise ProductNotFound(sku)
+        updates = {"stock": stock, "price_cents": price_cents, "name": name}
+        self.products[sku] = self.products[sku].model_copy(update={k: v for k, v in updates.items() if v is not None})
+        return self.products[sku]

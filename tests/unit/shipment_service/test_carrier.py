@@ -115,3 +115,66 @@ def test_an_undeliverable_address_is_an_answer_not_a_fault_and_is_not_retried() 
     with pytest.raises(Undeliverable):
         carrier.book("order-1", address(postal_code="00000"), LINES, idempotency_key="evt-1")
     assert carrier.bookings == []
+
+
+# ---------------------------------------------------------------- cancellations
+
+
+def test_a_booked_parcel_can_be_cancelled() -> None:
+    carrier = SimulatedCarrier(FaultInjector(0.0))
+    booking = carrier.book("order-1", address(), LINES, idempotency_key="evt-1")
+
+    cancellation = carrier.cancel(booking.shipment_id, idempotency_key="cancel-1")
+
+    assert cancellation.shipment_id == booking.shipment_id
+    assert cancellation.cancellation_id.startswith("cnl_")
+    assert carrier.cancellations == [cancellation]
+
+
+def test_cancelling_again_returns_the_first_cancellation_whatever_the_key() -> None:
+    carrier = SimulatedCarrier(FaultInjector(0.0))
+    booking = carrier.book("order-1", address(), LINES, idempotency_key="evt-1")
+    first = carrier.cancel(booking.shipment_id, idempotency_key="cancel-1")
+
+    assert carrier.cancel(booking.shipment_id, idempotency_key="cancel-1") == first
+    assert carrier.cancel(booking.shipment_id, idempotency_key="cancel-2") == first
+    # Another instance (another Lambda process) answers the same for the same parcel.
+    assert SimulatedCarrier(FaultInjector(0.0)).cancel(booking.shipment_id, idempotency_key="cancel-3") == first
+    assert carrier.cancellations == [first]
+
+
+def test_different_parcels_get_different_cancellations() -> None:
+    carrier = SimulatedCarrier(FaultInjector(0.0))
+    one = carrier.cancel("shp_1", idempotency_key="cancel-1")
+    two = carrier.cancel("shp_2", idempotency_key="cancel-2")
+    assert one.cancellation_id != two.cancellation_id
+
+
+def test_cancellation_faults_are_retried_and_a_hidden_cancellation_is_the_one_returned() -> None:
+    carrier = SimulatedCarrier(FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0))
+
+    with pytest.raises(DependencyTimeout):
+        carrier.cancel("shp_1", idempotency_key="cancel-1")
+    [hidden] = carrier.cancellations
+    assert carrier.faults.injected == 3
+
+    carrier.faults = FaultInjector(0.0)
+    assert carrier.cancel("shp_1", idempotency_key="cancel-1") == hidden
+    assert carrier.cancellations == [hidden]
+
+
+def test_cancellation_faults_name_their_operation(monkeypatch: pytest.MonkeyPatch) -> None:
+    warnings: list[str] = []
+
+    class Log:
+        def warning(self, msg: str, *args: object, extra: object = None) -> None:
+            warnings.append(msg)
+
+    carrier = SimulatedCarrier(FaultInjector(1.0, [FaultKind.UNAVAILABLE], log=Log()))
+
+    with pytest.raises(DependencyUnavailable):
+        carrier.cancel("shp_1", idempotency_key="cancel-1")
+
+    assert len(warnings) == 3
+    assert all("operation=carrier.cancel" in warning for warning in warnings)
+    assert carrier.cancellations == []

@@ -1,0 +1,174 @@
+"""Giving the money back: ORDER_CANCELLED and SHIPMENT_ERROR -> PAYMENT_REFUNDED.
+
+Billing learns of a cancellation or a failed shipment only from its event, and
+decides from the order's payment row alone (see PaymentStatus), with conditional
+writes, so that it agrees with a charge of the same order running concurrently:
+- no row: a cancellation writes CANCELLED (only if there is still no row), so an
+  INVOICE_CREATED that comes later, or concurrently, finds it and never charges;
+- CHARGING: a charge is under way; the event fails with ChargeInProgress and SQS
+  delivers it again once the charge has settled;
+- CONFIRMED: the refunding event claims the row (CONFIRMED -> REFUNDING, with its
+  event_id), refunds with its event_id as the provider's idempotency key, then
+  records REFUNDED and publishes PAYMENT_REFUNDED. Only one event can make the
+  claim, so the charge is refunded once even when a cancellation and a failed
+  shipment race; a retry of the claiming event resumes the same refund;
+- FAILED, CANCELLED, or refunded by another event: nothing to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from billing_service.domain.billing import MAX_ROUNDS, moved
+from billing_service.domain.errors import ChargeInProgress, PaymentContention
+from billing_service.domain.model import Payment, PaymentStatus
+from billing_service.domain.ports import PaymentProvider, PaymentStore, Publisher
+from events.models import OrderCancelled, PaymentRefunded, PaymentRefundedData, ShipmentError
+
+CANCELLED_REASON = "the order was cancelled"
+SHIPMENT_ERROR_REASON = "we could not ship your order"
+
+
+class RefundOutcome(StrEnum):
+    # This event refunded the charge and announced it.
+    REFUNDED = "REFUNDED"
+    # This event had refunded the charge before; its PAYMENT_REFUNDED is published again.
+    REPLAYED = "REPLAYED"
+    # Cancelled before any charge: recorded, so that the order is never charged.
+    CANCELLED_BEFORE_CHARGE = "CANCELLED_BEFORE_CHARGE"
+    # The payment failed (or there is none): no money was taken.
+    NOTHING_TO_REFUND = "NOTHING_TO_REFUND"
+    # Another event refunds or refunded the charge, or cancelled the order before it.
+    ALREADY_SETTLED = "ALREADY_SETTLED"
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    payment: Payment | None
+    outcome: RefundOutcome
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def cancel_payment(
+    event: OrderCancelled,
+    *,
+    provider: PaymentProvider,
+    payments: PaymentStore,
+    publisher: Publisher,
+    clock: Callable[[], datetime] = _utcnow,
+) -> RefundResult:
+    """ORDER_CANCELLED: refund a confirmed charge, or make sure none is ever made."""
+    return _settle(event, CANCELLED_REASON, provider, payments, publisher, clock)
+
+
+def refund_failed_shipment(
+    event: ShipmentError,
+    *,
+    provider: PaymentProvider,
+    payments: PaymentStore,
+    publisher: Publisher,
+    clock: Callable[[], datetime] = _utcnow,
+) -> RefundResult:
+    """SHIPMENT_ERROR: refund the confirmed charge."""
+    return _settle(event, SHIPMENT_ERROR_REASON, provider, payments, publisher, clock)
+
+
+def _settle(
+    event: OrderCancelled | ShipmentError,
+    reason: str,
+    provider: PaymentProvider,
+    payments: PaymentStore,
+    publisher: Publisher,
+    clock: Callable[[], datetime],
+) -> RefundResult:
+    for _ in range(MAX_ROUNDS):
+        stored = payments.get(event.order_id)
+        if stored is None:
+            if not isinstance(event, OrderCancelled):
+                # A shipment follows a stored, confirmed charge: without a row there
+                # is no charge of ours to give back.
+                return RefundResult(None, RefundOutcome.NOTHING_TO_REFUND)
+            cancellation = _cancellation(event, clock())
+            if payments.add(cancellation):
+                return RefundResult(cancellation, RefundOutcome.CANCELLED_BEFORE_CHARGE)
+            continue  # a charge claimed the row first: look again
+        status = stored.status
+        if status is PaymentStatus.CHARGING:
+            raise ChargeInProgress(event.order_id)
+        if status is PaymentStatus.FAILED:
+            return RefundResult(stored, RefundOutcome.NOTHING_TO_REFUND)
+        if status is PaymentStatus.CANCELLED:
+            mine = stored.cancel_event_id == event.event_id
+            outcome = RefundOutcome.CANCELLED_BEFORE_CHARGE if mine else RefundOutcome.ALREADY_SETTLED
+            return RefundResult(stored, outcome)
+        if status is PaymentStatus.CONFIRMED:
+            claim = moved(stored, status=PaymentStatus.REFUNDING, refund_event_id=event.event_id, refund_reason=reason)
+            if not payments.replace(stored, claim):
+                continue  # another event claimed the refund, or a duplicate of this one did
+            stored = claim
+        if stored.refund_event_id != event.event_id:
+            return RefundResult(stored, RefundOutcome.ALREADY_SETTLED)
+        if stored.status is PaymentStatus.REFUNDED:
+            # Refunded by this event before; the announcement may have been lost.
+            publisher.publish(refunded_event(event, stored))
+            return RefundResult(stored, RefundOutcome.REPLAYED)
+        # REFUNDING, claimed by this event: just now, or by an attempt that crashed.
+        refunded = _refund(event, stored, provider, clock())
+        if not payments.replace(stored, refunded):
+            continue  # a concurrent delivery of this same event recorded it first
+        publisher.publish(refunded_event(event, refunded))
+        return RefundResult(refunded, RefundOutcome.REFUNDED)
+    raise PaymentContention(event.order_id)
+
+
+def _cancellation(event: OrderCancelled, now: datetime) -> Payment:
+    order = event.data.order
+    return Payment(
+        order_id=event.order_id,
+        status=PaymentStatus.CANCELLED,
+        amount_cents=order.total_cents,
+        currency=order.currency,
+        created_at=now,
+        cancel_event_id=event.event_id,
+        cancelled_at=now,
+    )
+
+
+def _refund(event: OrderCancelled | ShipmentError, claim: Payment, provider: PaymentProvider, now: datetime) -> Payment:
+    if claim.charge_id is None:
+        raise ValueError(f"confirmed payment of order {claim.order_id} has no charge id")
+    refund = provider.refund(
+        charge_id=claim.charge_id,
+        amount_cents=claim.amount_cents,
+        currency=claim.currency,
+        idempotency_key=event.event_id,
+    )
+    return moved(
+        claim,
+        status=PaymentStatus.REFUNDED,
+        refund_id=refund.refund_id,
+        refunded_cents=refund.amount_cents,
+        refunded_at=now,
+    )
+
+
+def refunded_event(cause: OrderCancelled | ShipmentError, payment: Payment) -> PaymentRefunded:
+    if payment.charge_id is None or payment.refund_id is None or payment.refunded_cents is None:
+        raise ValueError(f"payment of order {payment.order_id} is not refunded")
+    return PaymentRefunded.caused_by(
+        cause,
+        data=PaymentRefundedData(
+            order=cause.data.order,
+            charge_id=payment.charge_id,
+            refund_id=payment.refund_id,
+            amount_cents=payment.refunded_cents,
+            currency=payment.currency,
+            reason=payment.refund_reason or CANCELLED_REASON,
+        ),
+    )
