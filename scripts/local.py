@@ -61,7 +61,7 @@ The order system is running on MiniStack ({stack.endpoint_url}).
     curl -s -X POST {api}/orders -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \\
       -d {shlex.quote(json.dumps(body))}
 
-  Follow it (CREATED -> INVOICED -> PAID -> SHIPPED within seconds):
+  Follow it (CREATED -> INVOICED -> PAID -> SHIPPED -> DELIVERED within seconds):
     curl -s {api}/orders/ORDER_ID -H "Authorization: $TOKEN"
 
   Read the customer's emails:
