@@ -5,21 +5,6 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-_SIGV4_PRESIGN = "invoice-service-presign-sigv4"
-
-
-def _presign_with_sigv4(signature_version: str, **_: Any) -> str | None:
-    """Sign download links with SigV4 (`X-Amz-Expires`, up to 7 days).
-
-    A client without an explicit signature_version (as events.aws makes them) presigns
-    S3 URLs with the legacy SigV2 in the older regions, us-east-1 among them; S3 refuses
-    SigV2 for buckets created since mid-2020. Anything but a query-string presign, and
-    the asymmetric SigV4a, keeps botocore's own choice (None: ask the next handler).
-    """
-    if signature_version in ("v4-query", "s3v4-query"):
-        return "s3v4-query"
-    return None
-
 
 class S3InvoiceStore:
     def __init__(self, bucket: str, client: Any = None) -> None:
@@ -28,10 +13,7 @@ class S3InvoiceStore:
             from events.aws import client as make_client
 
             client = make_client("s3")
-        self.client = client
-        # More specific than botocore's own choose-signer.s3 handler, so asked first;
-        # registered once per client however many stores share it.
-        client.meta.events.register("choose-signer.s3.GetObject", _presign_with_sigv4, unique_id=_SIGV4_PRESIGN)
+        self.client = client  # events.aws signs S3 links with SigV4 (S3 refuses SigV2 on new buckets)
 
     def put_html(self, key: str, html: str) -> None:
         self.client.put_object(

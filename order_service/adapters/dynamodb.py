@@ -254,13 +254,7 @@ class DynamoDBOrderStore:
         }
         items: list[dict[str, Any]] = [{"Update": update}]
         items += [_stock_change(self.products_table, line.sku, line.quantity) for line in release or []]
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
-        return True
+        return self._transact_if(items)
 
     def append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
         fact_names, fact_values, set_facts = _fact_updates(facts)
@@ -309,6 +303,10 @@ class DynamoDBOrderStore:
             {"Put": {"TableName": self.outbox_table, "Item": to_item(self._outbox_entry(announcement))}},
         ]
         items += [_stock_change(self.products_table, line.sku, line.quantity) for line in order.lines]
+        return self._transact_if(items)
+
+    def _transact_if(self, items: list[dict[str, Any]]) -> bool:
+        """One transaction; False when one of its conditions does not hold."""
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
