@@ -334,6 +334,7 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
     security=NEEDS_ID_TOKEN,
     responses={
         200: _documented("The product as it now is", ProductView),
+        400: _documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
         401: UNAUTHORIZED,
         403: _documented("FORBIDDEN: the caller is not in the group `admin`", ErrorResponse),
         404: _documented("PRODUCT_NOT_FOUND: a new SKU without name and price", ErrorResponse),

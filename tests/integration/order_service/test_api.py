@@ -408,3 +408,15 @@ def test_a_multipart_body_is_refused_like_any_body_that_is_not_json(api, content
     assert error["code"] == "VALIDATION_ERROR"
     assert error["details"][0]["type"] == "unsupported_content_type"
     assert order_count() == 0
+
+
+def test_every_operation_with_a_body_documents_the_malformed_json_answer(api):
+    document = openapi_document(api)
+
+    with_body = [
+        (method, path) for path, item in document["paths"].items() for method, op in item.items() if "requestBody" in op
+    ]
+
+    assert sorted(with_body) == [("post", "/orders"), ("put", "/inventory/{sku}")]
+    for method, path in with_body:
+        assert "400" in document["paths"][path][method]["responses"], (method, path)
