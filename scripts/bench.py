@@ -21,11 +21,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from events.catalogue import SUBSCRIPTIONS
+from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
 from events.samples import SAMPLE_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
-HANDLERS = ["order_service.handlers.api"] + [s.handler for s in SUBSCRIPTIONS]
+HANDLERS = [
+    "order_service.handlers.api",
+    "order_service.handlers.relay_outbox",
+    *(s.handler for s in (*SUBSCRIPTIONS, *SELF_SCHEDULED)),
+]
 HANDLER_ENV = {
     **SAMPLE_ENVIRONMENT,
     "AWS_ACCESS_KEY_ID": "bench",
