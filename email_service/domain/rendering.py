@@ -55,7 +55,7 @@ def utc(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d} at {moment:%H:%M} UTC"
 
 
-def duration(seconds: int) -> str:
+def describe_lifetime(seconds: int) -> str:
     """604800 -> "7 days", 3600 -> "1 hour", 90 -> "90 seconds": the largest whole unit."""
     for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= length and seconds % length == 0:
@@ -79,7 +79,7 @@ class DownloadLink:
         when = utc(self.expires_at)
         if self.lifetime_seconds is None:
             return f"The link expires on {when}."
-        return f"The link expires in {duration(self.lifetime_seconds)}, on {when}."
+        return f"The link expires in {describe_lifetime(self.lifetime_seconds)}, on {when}."
 
 
 def download_link(url: str | None) -> DownloadLink | None:

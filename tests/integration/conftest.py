@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import os
 import sys
@@ -30,6 +31,23 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         yield
     client.cache_clear()
+
+
+@pytest.fixture
+def log() -> Iterator[io.StringIO]:
+    """What the services log (the one Powertools logger), captured for the test."""
+    from events.observability import logger
+
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
+    yield stream
+    logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+def fault_lines(logs: io.StringIO) -> list[dict[str, Any]]:
+    """The log lines of the faults the fault switch injected."""
+    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+    return [line for line in lines if "fault_injected" in line]
 
 
 def create_idempotency_table(name: str = "idempotency") -> str:

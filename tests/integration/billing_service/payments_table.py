@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 
 PAYMENTS_TABLE = "payments"
@@ -15,3 +17,12 @@ def create_payments_table(name: str = PAYMENTS_TABLE) -> str:
         BillingMode="PAY_PER_REQUEST",
     )
     return name
+
+
+def payment_rows() -> list[dict[str, Any]]:
+    return boto3.client("dynamodb").scan(TableName=PAYMENTS_TABLE)["Items"]
+
+
+def payment_row(order_id: str) -> dict[str, Any]:
+    item = boto3.client("dynamodb").get_item(TableName=PAYMENTS_TABLE, Key={"order_id": {"S": order_id}})
+    return item["Item"]

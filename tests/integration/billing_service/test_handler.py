@@ -4,11 +4,10 @@ import io
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
@@ -16,7 +15,11 @@ from events.faults import FaultInjector, FaultKind
 from events.models import InvoiceCreated, PaymentConfirmed, PaymentFailed
 from events.observability import logger
 from tests.builders import invoice_created, lambda_context, order_created, sqs_batch, sqs_record
-from tests.integration.billing_service.payments_table import PAYMENTS_TABLE, create_payments_table
+from tests.integration.billing_service.payments_table import (
+    create_payments_table,
+    payment_row,
+    payment_rows,
+)
 from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
 from tests.unit.events.fakes import redeliver_until_settled
 
@@ -47,32 +50,13 @@ def handler(billing: ModuleType) -> Handler:
     return billing.handler
 
 
-@pytest.fixture
-def log() -> Iterator[io.StringIO]:
-    from events.observability import logger
-
-    stream = io.StringIO()
-    previous = logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
-    yield stream
-    logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
-
-
-def _rows() -> list[dict[str, Any]]:
-    return boto3.client("dynamodb").scan(TableName=PAYMENTS_TABLE)["Items"]
-
-
-def _row(order_id: str) -> dict[str, Any]:
-    item = boto3.client("dynamodb").get_item(TableName=PAYMENTS_TABLE, Key={"order_id": {"S": order_id}})
-    return item["Item"]
-
-
 def test_a_good_card_is_charged_recorded_and_confirmed(handler: Handler, topic: TopicSpy) -> None:
     invoice = invoice_created(payment_token="tok_visa")
 
     response = handler(sqs_batch(invoice), lambda_context())
 
     assert response == {"batchItemFailures": []}
-    row = _row(invoice.order_id)
+    row = payment_row(invoice.order_id)
     assert row["status"] == {"S": "CONFIRMED"}
     assert row["amount_cents"] == {"N": "4597"}
     assert row["currency"] == {"S": "EUR"}
@@ -108,7 +92,7 @@ def test_a_declined_card_is_recorded_and_announced_as_failed(
     response = handler(sqs_batch(invoice), lambda_context())
 
     assert response == {"batchItemFailures": []}  # a decline is an outcome, not an error to retry
-    row = _row(invoice.order_id)
+    row = payment_row(invoice.order_id)
     assert row["status"] == {"S": "FAILED"}
     assert row["decline_code"] == {"S": code}
     assert "charge_id" not in row
@@ -124,7 +108,7 @@ def test_a_declined_card_is_recorded_and_announced_as_failed(
 def test_the_token_never_reaches_the_payments_table(handler: Handler, token: str) -> None:
     invoice = invoice_created(payment_token=token)
     handler(sqs_batch(invoice), lambda_context())
-    [row] = _rows()
+    [row] = payment_rows()
     assert row["order_id"] == {"S": invoice.order_id}
     assert token not in repr(row)
     assert not any("token" in name for name in row)
@@ -133,14 +117,14 @@ def test_the_token_never_reaches_the_payments_table(handler: Handler, token: str
 def test_a_duplicate_delivery_has_no_second_effect(handler: Handler, topic: TopicSpy) -> None:
     invoice = invoice_created(payment_token="tok_visa")
     assert handler(sqs_batch(invoice), lambda_context()) == {"batchItemFailures": []}
-    first_row = _row(invoice.order_id)
+    first_row = payment_row(invoice.order_id)
 
     # SNS delivers the same event again under a new SQS message id, alone and twice in one batch.
     assert handler(sqs_batch(invoice), lambda_context()) == {"batchItemFailures": []}
     assert handler(sqs_batch(invoice, invoice), lambda_context()) == {"batchItemFailures": []}
 
     assert len(topic.published()) == 1
-    assert _rows() == [first_row]
+    assert payment_rows() == [first_row]
 
 
 def test_without_idempotency_a_duplicate_is_neither_charged_nor_stored_twice(
@@ -150,10 +134,10 @@ def test_without_idempotency_a_duplicate_is_neither_charged_nor_stored_twice(
     invoice = invoice_created(payment_token="tok_visa")
 
     handler(sqs_batch(invoice), lambda_context())
-    first_row = _row(invoice.order_id)
+    first_row = payment_row(invoice.order_id)
     handler(sqs_batch(invoice), lambda_context())
 
-    assert _rows() == [first_row]
+    assert payment_rows() == [first_row]
     first, second = topic.published()
     assert first.event_id == second.event_id  # republished as the same event: consumers drop it
     assert first.data.charge_id == second.data.charge_id == first_row["charge_id"]["S"]
@@ -165,11 +149,11 @@ def test_a_second_invoice_event_for_a_billed_order_is_not_charged(handler: Handl
         update={"order_id": invoice.order_id}
     )
     handler(sqs_batch(invoice), lambda_context())
-    first_row = _row(invoice.order_id)
+    first_row = payment_row(invoice.order_id)
 
     assert handler(sqs_batch(other), lambda_context()) == {"batchItemFailures": []}
 
-    assert _rows() == [first_row]
+    assert payment_rows() == [first_row]
     assert [event.causation_id for event in topic.published()] == [invoice.event_id]
 
 
@@ -188,7 +172,7 @@ def test_a_malformed_record_fails_alone(handler: Handler, topic: TopicSpy) -> No
     assert failed_ids(response) == ["malformed", "incomplete"]
     [published] = topic.published()
     assert published.causation_id == good.event_id
-    assert [row["order_id"]["S"] for row in _rows()] == [good.order_id]
+    assert [row["order_id"]["S"] for row in payment_rows()] == [good.order_id]
 
 
 def test_the_log_names_the_outcome_but_never_the_token_email_or_address(
@@ -230,7 +214,7 @@ def test_with_every_charge_faulty_the_records_fail_and_the_retry_after_recovery_
 
     # Each order's row is claimed (CHARGING, before the provider was called) and holds
     # no outcome: only the retry of that same invoice event can settle it.
-    claims = {row["order_id"]["S"]: row for row in _rows()}
+    claims = {row["order_id"]["S"]: row for row in payment_rows()}
     assert set(claims) == {invoice.order_id for invoice in invoices}
     assert {row["status"]["S"] for row in claims.values()} == {"CHARGING"}
     assert not any("charge_id" in row for row in claims.values())
@@ -250,7 +234,7 @@ def test_with_every_charge_faulty_the_records_fail_and_the_retry_after_recovery_
     module.provider.faults = FaultInjector(0.0)  # the provider recovers
     assert module.handler(batch, lambda_context()) == {"batchItemFailures": []}
 
-    rows = {row["order_id"]["S"]: row for row in _rows()}
+    rows = {row["order_id"]["S"]: row for row in payment_rows()}
     assert set(rows) == {invoice.order_id for invoice in invoices}
     charge_ids = {row["charge_id"]["S"] for row in rows.values()}
     assert {charge.charge_id for charge in module.provider.charges} == charge_ids
@@ -271,7 +255,7 @@ def test_a_charge_hidden_by_a_timeout_is_the_one_recorded_and_announced(
     with pytest.raises(BatchProcessingError):
         handler(sqs_batch(invoice), lambda_context())
     [hidden] = provider.charges  # the provider charged; billing never heard
-    [claim] = _rows()
+    [claim] = payment_rows()
     assert claim["status"] == {"S": "CHARGING"}
     assert "charge_id" not in claim
     assert topic.published() == []
@@ -280,7 +264,7 @@ def test_a_charge_hidden_by_a_timeout_is_the_one_recorded_and_announced(
     assert handler(sqs_batch(invoice), lambda_context()) == {"batchItemFailures": []}
 
     assert provider.charges == [hidden]
-    assert _row(invoice.order_id)["charge_id"] == {"S": hidden.charge_id}
+    assert payment_row(invoice.order_id)["charge_id"] == {"S": hidden.charge_id}
     [published] = topic.published()
     assert isinstance(published, PaymentConfirmed)
     assert published.data.charge_id == hidden.charge_id
@@ -305,7 +289,7 @@ def test_under_a_moderate_fault_rate_sqs_redelivery_bills_every_invoice_exactly_
     assert phases["after_effect"] > 0  # some charges were hidden by timeouts
     assert sum(phases.values()) == provider.faults.injected
 
-    rows = {row["order_id"]["S"]: row for row in _rows()}
+    rows = {row["order_id"]["S"]: row for row in payment_rows()}
     assert set(rows) == {invoice.order_id for invoice in invoices}
     charged = [row["charge_id"]["S"] for row in rows.values() if row["status"] == {"S": "CONFIRMED"}]
     assert len(charged) == 12

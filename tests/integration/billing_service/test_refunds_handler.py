@@ -8,7 +8,7 @@ import io
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -20,7 +20,12 @@ from events.faults import FaultInjector
 from events.models import Event, PaymentConfirmed, PaymentRefunded
 from events.observability import logger
 from tests.builders import invoice_created, lambda_context, shipment_error, sqs_batch, sqs_record
-from tests.integration.billing_service.payments_table import PAYMENTS_TABLE, create_payments_table
+from tests.integration.billing_service.payments_table import (
+    PAYMENTS_TABLE,
+    create_payments_table,
+    payment_row,
+    payment_rows,
+)
 from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
 from tests.unit.billing_service.builders import order_cancelled
 from tests.unit.billing_service.fakes import RecordingProvider
@@ -55,23 +60,6 @@ def handler(billing: ModuleType) -> Handler:
     return billing.handler
 
 
-@pytest.fixture
-def log() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    previous = logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
-    yield stream
-    logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
-
-
-def _rows() -> list[dict[str, Any]]:
-    return boto3.client("dynamodb").scan(TableName=PAYMENTS_TABLE)["Items"]
-
-
-def _row(order_id: str) -> dict[str, Any]:
-    item = boto3.client("dynamodb").get_item(TableName=PAYMENTS_TABLE, Key={"order_id": {"S": order_id}})
-    return item["Item"]
-
-
 def _names(events: list[Event[Any]]) -> list[str]:
     return [type(event).__name__ for event in events]
 
@@ -90,7 +78,7 @@ def test_a_cancellation_before_the_invoice_means_the_invoice_charges_and_publish
     cancel = order_cancelled(invoice, previous_status="CREATED")
 
     assert handler(sqs_batch(cancel), lambda_context()) == OK
-    row = _row(invoice.order_id)
+    row = payment_row(invoice.order_id)
     assert row["status"] == {"S": "CANCELLED"}
     assert row["cancel_event_id"] == {"S": cancel.event_id}
     assert "cancelled_at" in row
@@ -101,7 +89,7 @@ def test_a_cancellation_before_the_invoice_means_the_invoice_charges_and_publish
 
     assert billing.provider.charges == []
     assert topic.published() == []
-    assert _rows() == [row]
+    assert payment_rows() == [row]
 
 
 # ---------------------------------------------------------------- cancelled after the charge
@@ -123,7 +111,7 @@ def test_a_cancellation_delivered_three_times_refunds_the_charge_once(
     assert billing.handler(sqs_batch(cancel, cancel), lambda_context()) == OK
 
     [refund] = billing.provider.refunds
-    row = _row(invoice.order_id)
+    row = payment_row(invoice.order_id)
     assert row["status"] == {"S": "REFUNDED"}
     assert row["charge_id"] == {"S": confirmed.data.charge_id}
     assert row["refund_id"] == {"S": refund.refund_id}
@@ -160,7 +148,7 @@ def test_a_cancellation_during_the_charge_is_retried_and_then_refunds(
     neighbour = invoice_created(payment_token="tok_amex")  # another order, in the same batch
 
     def cancel_arrives_meanwhile() -> None:
-        assert _row(invoice.order_id)["status"] == {"S": "CHARGING"}
+        assert payment_row(invoice.order_id)["status"] == {"S": "CHARGING"}
         batch = {"Records": [sqs_record(cancel, message_id="cancel-1"), sqs_record(neighbour, message_id="other")]}
         responses.append(other.handler(batch, lambda_context()))
 
@@ -171,8 +159,8 @@ def test_a_cancellation_during_the_charge_is_retried_and_then_refunds(
     [response] = responses
     assert failed_ids(response) == ["cancel-1"]  # SQS will deliver it again; its neighbour went through
     assert other.provider.refunds == []
-    assert _row(neighbour.order_id)["status"] == {"S": "CONFIRMED"}
-    assert _row(invoice.order_id)["status"] == {"S": "CONFIRMED"}
+    assert payment_row(neighbour.order_id)["status"] == {"S": "CONFIRMED"}
+    assert payment_row(invoice.order_id)["status"] == {"S": "CONFIRMED"}
 
     batch = {"Records": [sqs_record(cancel, message_id="cancel-1", receive_count=2)]}
     assert other.handler(batch, lambda_context()) == OK
@@ -180,7 +168,7 @@ def test_a_cancellation_during_the_charge_is_retried_and_then_refunds(
     [charge] = billing.provider.charges
     [refund] = other.provider.refunds
     assert refund.amount_cents == charge.amount_cents
-    row = _row(invoice.order_id)
+    row = payment_row(invoice.order_id)
     assert (row["status"], row["charge_id"], row["refund_id"]) == (
         {"S": "REFUNDED"},
         {"S": charge.charge_id},
@@ -197,12 +185,12 @@ def test_a_cancellation_during_the_charge_is_retried_and_then_refunds(
 def test_a_cancellation_after_a_failed_payment_does_nothing(handler: Handler, topic: TopicSpy) -> None:
     invoice = invoice_created(payment_token="tok_chargeDeclined")
     handler(sqs_batch(invoice), lambda_context())
-    failed_row = _row(invoice.order_id)
+    failed_row = payment_row(invoice.order_id)
     assert _names(topic.published()) == ["PaymentFailed"]
 
     assert handler(sqs_batch(order_cancelled(invoice, previous_status="PAYMENT_FAILED")), lambda_context()) == OK
 
-    assert _rows() == [failed_row]
+    assert payment_rows() == [failed_row]
     assert topic.published() == []
 
 
@@ -216,7 +204,7 @@ def test_an_invoice_and_a_cancellation_in_one_batch_agree_in_either_order(
 
     assert handler(batch, lambda_context()) == OK
 
-    row = _row(invoice.order_id)
+    row = payment_row(invoice.order_id)
     if cancel_first:  # never charged
         assert row["status"] == {"S": "CANCELLED"}
         assert billing.provider.charges == []
@@ -242,7 +230,7 @@ def test_a_shipment_error_after_the_charge_refunds_it_once(
     assert handler(sqs_batch(error), lambda_context()) == OK
 
     [refund] = billing.provider.refunds
-    row = _row(invoice.order_id)
+    row = payment_row(invoice.order_id)
     assert row["status"] == {"S": "REFUNDED"}
     assert row["refund_reason"] == {"S": SHIPMENT_ERROR_REASON}
     assert row["refund_event_id"] == {"S": error.event_id}
@@ -277,7 +265,7 @@ def test_the_token_never_reaches_the_payments_table(handler: Handler, token: str
     handler(sqs_batch(charged, order_cancelled(charged)), lambda_context())
     handler(sqs_batch(order_cancelled(early, previous_status="CREATED"), early), lambda_context())
 
-    rows = _rows()
+    rows = payment_rows()
     assert {row["status"]["S"] for row in rows} == {"REFUNDED", "CANCELLED"}
     for row in rows:
         assert token not in repr(row)
@@ -307,7 +295,7 @@ def test_under_a_moderate_fault_rate_every_cancelled_order_is_refunded_exactly_o
         json.loads(line).get("fault_phase") for line in log.getvalue().splitlines() if "fault_injected" in line
     )
     assert phases["after_effect"] > 0  # some refunds were hidden by timeouts
-    rows = {row["order_id"]["S"]: row for row in _rows()}
+    rows = {row["order_id"]["S"]: row for row in payment_rows()}
     assert {row["status"]["S"] for row in rows.values()} == {"REFUNDED"}
     assert sorted(refund.refund_id for refund in provider.refunds) == sorted(
         row["refund_id"]["S"] for row in rows.values()

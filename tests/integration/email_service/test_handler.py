@@ -31,7 +31,7 @@ from tests.builders import (
     sqs_batch,
     sqs_record,
 )
-from tests.integration.conftest import create_idempotency_table, failed_ids, load_handler
+from tests.integration.conftest import create_idempotency_table, failed_ids, fault_lines, load_handler
 from tests.unit.email_service.builders import (
     BUILDERS,
     INVOICE_URL,
@@ -283,11 +283,6 @@ def capture_logs(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> io.Stri
     logs = io.StringIO()
     monkeypatch.setattr(module.logger.registered_handler, "stream", logs)
     return logs
-
-
-def fault_lines(logs: io.StringIO) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
-    return [line for line in lines if "fault_injected" in line]
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")

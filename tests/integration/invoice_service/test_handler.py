@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -34,16 +34,6 @@ def _load(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, *, idempotency: bool
 @pytest.fixture
 def handler(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy) -> Handler:
     return _load(monkeypatch, topic)
-
-
-@pytest.fixture
-def log() -> Iterator[io.StringIO]:
-    from events.observability import logger
-
-    stream = io.StringIO()
-    previous = logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
-    yield stream
-    logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
 
 
 def _invoice_keys(order_id: str) -> list[str]:

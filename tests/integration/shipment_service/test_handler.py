@@ -8,7 +8,6 @@ import json
 import random
 from collections import Counter
 from types import ModuleType
-from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
@@ -17,7 +16,7 @@ from events.faults import FaultInjector, FaultKind
 from events.models import EventType, OrderCancelled, PaymentConfirmed, ShipmentError, Shipped
 from events.observability import logger
 from tests.builders import address, order_created, payment_confirmed, sqs_batch, sqs_record
-from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids
+from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, fault_lines
 from tests.integration.shipment_service.support import (
     TrackingQueue,
     create_shipments_table,
@@ -202,11 +201,6 @@ def capture_logs(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> io.Stri
     logs = io.StringIO()
     monkeypatch.setattr(module.logger.registered_handler, "stream", logs)
     return logs
-
-
-def fault_lines(logs: io.StringIO) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
-    return [line for line in lines if "fault_injected" in line]
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")

@@ -11,8 +11,8 @@ import pytest
 from email_service.domain.rendering import (
     CUSTOMER_EVENT_TYPES,
     TEMPLATES_DIR,
+    describe_lifetime,
     download_link,
-    duration,
     money,
     render_email,
     utc,
@@ -188,8 +188,8 @@ def test_the_expiry_is_read_from_the_presigned_url(query: str, expiry: str) -> N
     ("seconds", "text"),
     [(604800, "7 days"), (86400, "1 day"), (7200, "2 hours"), (3600, "1 hour"), (90, "90 seconds"), (120, "2 minutes")],
 )
-def test_duration(seconds: int, text: str) -> None:
-    assert duration(seconds) == text
+def test_lifetimes_read_as_words(seconds: int, text: str) -> None:
+    assert describe_lifetime(seconds) == text
 
 
 def test_times_are_shown_in_utc() -> None:
