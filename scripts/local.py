@@ -6,7 +6,8 @@ python -m scripts.local token [EMAIL]    print a fresh ID token
 python -m scripts.local inbox [EMAIL]    print the emails a customer received
 python -m scripts.local dlq              print how many messages wait in each DLQ
 python -m scripts.local redrive [QUEUE]  move a DLQ's messages back to its queue
-                                         (QUEUE: invoice, billing, shipment, email, order-status; default all)
+                                         (QUEUE: invoice, billing, shipment, email, order-status,
+                                         carrier-tracking; default all)
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ DLQS = {
     "shipment": "ShipmentDLQ",
     "email": "EmailDLQ",
     "order-status": "OrderStatusDLQ",
+    "carrier-tracking": "CarrierTrackingDLQ",
 }
 
 
