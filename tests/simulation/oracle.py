@@ -1,0 +1,26 @@
+"""The specification the simulation checks the choreography against, written apart
+from the code it checks: which status a set of facts implies, whatever order they
+arrived in, and which statuses give the reserved stock back."""
+
+from __future__ import annotations
+
+# Highest first: the first fact present decides the status.
+PRIORITY: tuple[tuple[str, str], ...] = (
+    ("PAYMENT_REFUNDED", "REFUNDED"),
+    ("ORDER_CANCELLED", "CANCELLED"),
+    ("PAYMENT_FAILED", "PAYMENT_FAILED"),
+    ("SHIPMENT_ERROR", "SHIPMENT_FAILED"),
+    ("DELIVERED", "DELIVERED"),
+    ("SHIPPED", "SHIPPED"),
+    ("PAYMENT_CONFIRMED", "PAID"),
+    ("INVOICE_CREATED", "INVOICED"),
+)
+# The goods never left: the reservation goes back on sale.
+RELEASING = frozenset({"REFUNDED", "CANCELLED", "PAYMENT_FAILED", "SHIPMENT_FAILED"})
+
+
+def expected_status(facts: set[str]) -> str:
+    for fact, status in PRIORITY:
+        if fact in facts:
+            return status
+    return "CREATED"
