@@ -157,6 +157,7 @@ class Cloud:
     def __init__(self) -> None:
         import os
 
+        self.world: World | None = None  # the history being run
         import boto3
         from moto import mock_aws
 
@@ -174,6 +175,7 @@ class Cloud:
         self.mock = mock_aws()
         self.mock.start()
         _patch_moto_transactions()
+        self._patch_moto()
         Clock.install()
         ddb = boto3.client("dynamodb", region_name=REGION)
         for table, key in KEYS.items():
@@ -205,7 +207,6 @@ class Cloud:
         from events import aws
 
         aws.client.cache_clear()
-        self.world: World | None = None  # the history being run
         for service in ("dynamodb", "s3", "kms", "sns", "sqs", "sesv2"):
             self._hook(aws.client(service))
         self.instances: dict[str, list[ModuleType]] = {}
@@ -233,8 +234,8 @@ class Cloud:
         events = client.meta.events
         events.register_first("before-parameter-build", self._remember_params)
         events.register_first("before-call", self._before_call)
-        events.register_first("before-send", self._before_send)
         events.register_first("after-call", self._after_call)
+        events.register_first("after-call-error", self._after_call_error)
 
     def _remember_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if self.world is not None:
@@ -246,6 +247,7 @@ class Cloud:
             return None
         operation = model.name
         world.interleaver.yield_point(operation)
+        world.local.hooked = True  # a call of the code under test: faults may strike it
         service = model.service_model.service_id.hyphenize()
         api_params = getattr(world.local, "params", None) or {}
         if service == "sns" and operation == "Publish":
@@ -256,14 +258,33 @@ class Cloud:
             return world.send_email(api_params)
         return None
 
-    def _before_send(self, request: Any, **_: Any) -> Any:
-        world = self.world
-        if world is None or "dynamodb" not in request.url:
-            return None
-        return world.dynamodb_fault(request)
+    def _patch_moto(self) -> None:
+        """DynamoDB faults answer in moto's place: botocore calls every before-send
+        handler and takes the first answer, so the fault must stop moto itself from
+        applying the request."""
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        original = BotocoreStubber.__call__
+        cloud = self
+
+        def answer(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+            world = cloud.world
+            if world is not None and "dynamodb" in request.url and getattr(world.local, "hooked", False):
+                fault = world.dynamodb_fault(request)
+                if fault is not None:
+                    return fault
+            return original(stubber, event_name, request, **kwargs)
+
+        BotocoreStubber.__call__ = answer  # type: ignore[method-assign]
+
+    def _after_call_error(self, **_: Any) -> None:
+        if self.world is not None:
+            self.world.local.hooked = False
 
     def _after_call(self, model: Any, http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
         world = self.world
+        if world is not None:
+            world.local.hooked = False
         if world is not None and http_response.status_code < 300:
             world.observe(model.name, getattr(world.local, "params", None) or {}, parsed)
 
@@ -344,7 +365,7 @@ def _patch_moto_transactions() -> None:
 
 
 # ---------------------------------------------------------------- one history's world
-@dataclass
+@dataclass(eq=False)  # a message is itself: two copies of one event are two messages
 class Message:
     message_id: str
     body: str
@@ -400,6 +421,7 @@ class World:
         self.streamed: set[str] = set()  # outbox entries whose stream record the relay got
         self.stream: list[dict[str, Any]] = []  # stream records waiting for the relay
         self.faults_on = True
+        self.ambiguous_emails: set[str] = set()
         self.provider, self.carrier = self._dependencies()
 
     def tick(self) -> int:
@@ -557,7 +579,7 @@ class World:
                 f"[{', '.join(r['Code'] for r in reasons)}]",
                 "CancellationReasons": reasons,
             }
-        elif kind == "conflict" and operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        elif kind == "conflict" and operation in ("PutItem", "UpdateItem") and _table(request) in TRANSACTED:
             body = {
                 "__type": "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
                 "message": "Transaction is ongoing for the item",
@@ -584,6 +606,14 @@ class World:
                     self.writes.append((self.tick(), op, {**body, "_order_id": order_id}))
         elif operation in ("PutItem", "UpdateItem") and params.get("TableName") in ("products", "payments"):
             self.writes.append((self.tick(), operation, params))
+
+
+# The tables that transactions write to: only their items can be "in a transaction".
+TRANSACTED = frozenset({"orders", "products", "outbox"})
+
+
+def _table(request: Any) -> str:
+    return str(json.loads(request.body or b"{}").get("TableName", ""))
 
 
 class _Raw:
