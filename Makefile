@@ -33,7 +33,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # ------------------------------------------------------------------ install
-$(VENV)/.installed: requirements/dev.txt lambda_build/requirements.txt
+$(VENV)/.installed: requirements/dev.txt lambda_build/requirements.txt lambda_build/invoice-requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
 	touch $@
