@@ -136,6 +136,7 @@ class Typesetter:
         self._pdf.set_auto_page_break(False)
         self._pdf.set_margins(0, 0, 0)
         self._pdf.c_margin = 0
+        self._widths: dict[tuple[str, Font, float], float] = {}
         # Noto Sans always (the invoice's own text); each further family only while the
         # texts have a character the families so far lack: a Latin-script invoice
         # loads and embeds none of them.
@@ -183,9 +184,12 @@ class Typesetter:
     def width(self, text: str, font: Font, size: float) -> float:
         """How wide `text` is set in `font` at `size` points, in points (shaped: with
         kerning, ligatures and Arabic letter forms)."""
-        text = self.printable(text)
-        self._set_font(text, font, size)
-        return float(self._pdf.get_string_width(text))
+        key = (text, font, size)
+        if key not in self._widths:  # wrapping measures the same words again and again
+            text = self.printable(text)
+            self._set_font(text, font, size)
+            self._widths[key] = float(self._pdf.get_string_width(text))
+        return self._widths[key]
 
     def wrap(self, text: str, font: Font, size: float, width: float) -> list[str]:
         """`text` broken into lines no wider than `width` (see `wrap`)."""
@@ -212,7 +216,8 @@ class Typesetter:
         text = self.printable(text)
         if not text.strip():
             return
-        width = self.width(text, font, size)  # also sets the font
+        width = self.width(text, font, size)
+        self._set_font(text, font, size)
         if align != "left":
             x -= width if align == "right" else width / 2
         self._pdf.set_xy(x, PAGE_HEIGHT - y - _BASELINE * size)

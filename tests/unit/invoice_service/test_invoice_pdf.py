@@ -23,7 +23,7 @@ from invoice_service.domain.invoices import build_invoice
 from invoice_service.domain.model import Invoice, Seller
 from invoice_service.domain.pdf import REGULAR, Page, Typesetter, wrap
 from invoice_service.domain.rendering import render_invoice_pdf
-from tests.builders import address, order_created
+from tests.builders import SCRIPTS, address, order_created
 
 SELLER = Seller(name="Shop SAS", address="1 Rue de l'Exemple, 75001 Paris, FR", vat_id="FR00123456789")
 ODD_NAME = "Zoë (O'Brien) \\ <script>"
@@ -336,78 +336,9 @@ def test_an_ordinary_order_fits_on_one_page() -> None:
 
 
 # ------------------------------------------------------------------ every script
-# An invoice must show the names and addresses exactly as given. For each script: the
-# customer (bill-to and ship-to), their street and city, and the seller's name (bold)
-# and address, in the text pypdf extracts.
-
-SCRIPTS: dict[str, dict[str, str]] = {
-    "latin": {
-        "name": "Zoë Łukasiewicz-Dvořák",
-        "line1": "Straße der Pariser Kommune 7",
-        "city": "Kraków",
-        "postal_code": "30-001",
-        "country": "PL",
-        "seller": "Müller & Söhne GmbH",
-        "seller_address": "Königstraße 5, 70173 Stuttgart, DE",
-    },
-    "cyrillic": {
-        "name": "Иван Петров",
-        "line1": "ул. Тверская, д. 7, кв. 12",
-        "city": "Москва",
-        "postal_code": "125009",
-        "country": "RU",
-        "seller": "ООО «Ромашка»",  # noqa: RUF001 (Cyrillic, as it should be)
-        "seller_address": "Невский проспект 28, Санкт-Петербург, RU",
-    },
-    "greek": {
-        "name": "Γιώργος Παπαδόπουλος",
-        "line1": "Οδός Ερμού 12",
-        "city": "Αθήνα",
-        "postal_code": "105 63",
-        "country": "GR",
-        "seller": "Παπαδόπουλος Α.Ε.",  # noqa: RUF001 (Greek, as it should be)
-        "seller_address": "Λεωφόρος Νίκης 40, Θεσσαλονίκη, GR",
-    },
-    # Arabic texts without digits: pypdf extracts a right-to-left run in its logical
-    # order, but a number inside one comes out displaced (it does no bidi reordering
-    # across pieces of text); the order on the page is checked glyph by glyph below.
-    "arabic": {
-        "name": "محمد عبد الله",
-        "line1": "شارع الملك فهد",
-        "city": "الرياض",
-        "postal_code": "11564",
-        "country": "SA",
-        "seller": "شركة المتجر",
-        "seller_address": "طريق الملك عبدالعزيز، جدة",
-    },
-    "japanese": {
-        "name": "山田太郎",
-        "line1": "千代田区丸の内一丁目",
-        "city": "東京都",
-        "postal_code": "100-0005",
-        "country": "JP",
-        "seller": "株式会社山田商店",
-        "seller_address": "大阪府大阪市北区梅田三丁目",
-    },
-    "chinese": {
-        "name": "王小明",
-        "line1": "朝阳区建国路八十八号",
-        "city": "北京市",
-        "postal_code": "100022",
-        "country": "CN",
-        "seller": "深圳市华强电子有限公司",
-        "seller_address": "广东省深圳市福田区华强北路",
-    },
-    "korean": {
-        "name": "김민준",
-        "line1": "종로구 세종대로 175",
-        "city": "서울특별시",
-        "postal_code": "03154",
-        "country": "KR",
-        "seller": "주식회사 한빛상사",
-        "seller_address": "부산광역시 해운대구 센텀중앙로",
-    },
-}
+# An invoice must show the names and addresses exactly as given. For each script
+# (tests.builders.SCRIPTS): the customer (bill-to and ship-to), their street and city,
+# and the seller's name (bold) and address, in the text pypdf extracts.
 
 _LATIN_FONTS = {"NotoSans", "NotoSansBold"}
 EMBEDDED = {
@@ -424,7 +355,8 @@ def _invoice_in(script: str) -> Invoice:
     values = SCRIPTS[script]
     seller = Seller(name=values["seller"], address=values["seller_address"], vat_id="XX000000000")
     customer = address(**{key: values[key] for key in ("name", "line1", "city", "postal_code", "country")})
-    return _invoice(seller=seller, shipping_address=customer)
+    line = OrderLine(sku="ITEM-1", name=values["product"], quantity=1, unit_price_cents=4597, line_total_cents=4597)
+    return _invoice(seller=seller, shipping_address=customer, lines=[line])
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -440,6 +372,7 @@ def test_names_and_addresses_are_printed_exactly_in_every_script(script: str) ->
     assert text.count(values["city"]) == 2, text
     assert values["seller"] in text, text
     assert values["seller_address"] in text, text
+    assert f"{values['product']} ITEM-1" in text, text
     assert "?" not in text  # no character went missing
     assert "Total (incl. VAT) 45.97 EUR" in text
     assert _embedded_fonts(pdf) == EMBEDDED[script]
