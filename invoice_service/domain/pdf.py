@@ -148,11 +148,16 @@ class Typesetter:
                 break
             self._add_family(family)
             families.append(family)
-        # A character the current font lacks is taken from the first font that has it;
-        # bold CJK text, with no bold CJK font, from the regular one (exact_match=False).
-        self._pdf.set_fallback_fonts(families, exact_match=False)
         self._families = families
-        self._pdf.set_text_shaping(use_shaping_engine=True)
+        # Text Noto Sans sets alone, left to right, with no combining mark to place (most
+        # of an invoice) is written without shaping or fallback: fpdf2's plain path, many
+        # times faster.
+        latin = [set(self._pdf.fonts[_LATIN + style].cmap) for style in _FONT_FILES[_LATIN]]  # type: ignore[union-attr]
+        self._plain: set[int] = {
+            code
+            for code in set.intersection(*latin)
+            if not unicodedata.combining(chr(code)) and unicodedata.bidirectional(chr(code)) not in ("R", "AL", "AN")
+        }
 
     def _add_family(self, family: str) -> None:
         for style, file in _FONT_FILES[family].items():
@@ -176,6 +181,17 @@ class Typesetter:
         return "".join(out)
 
     def _set_font(self, text: str, font: Font, size: float) -> None:
+        if all(ord(char) in self._plain for char in text):
+            self._pdf.set_text_shaping(use_shaping_engine=False)
+            self._pdf.set_fallback_fonts([])
+            self._pdf.set_font(_LATIN, _STYLE[font], size)
+            return
+        # HarfBuzz shapes the text (joined Arabic letters, placed marks) and fpdf2 orders
+        # right-to-left runs by the bidirectional algorithm. A character the current font
+        # lacks is taken from the first font that has it; bold CJK text, with no bold CJK
+        # font, from the regular one (exact_match=False).
+        self._pdf.set_text_shaping(use_shaping_engine=True)
+        self._pdf.set_fallback_fonts(self._families, exact_match=False)
         # Right-to-left text starts in the Arabic font, so its spaces and digits come
         # from the same font as its letters and the run stays one piece of text.
         family = _ARABIC if _ARABIC in self._families and _is_right_to_left(text) else _LATIN
