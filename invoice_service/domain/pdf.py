@@ -126,8 +126,8 @@ class Page:
 class Typesetter:
     """One PDF document's fonts: measures text for the layout, then writes the pages.
 
-    `texts` is every text the document will show; it decides whether the CJK font is
-    needed."""
+    `texts` is every text the document will show: it decides which fonts beyond Noto
+    Sans (Arabic, CJK) the document loads and embeds."""
 
     def __init__(self, texts: Iterable[str]) -> None:
         from fpdf import FPDF  # lazy: see the module's docstring
@@ -198,8 +198,8 @@ class Typesetter:
         self._pdf.set_font(family, _STYLE[font], size)
 
     def width(self, text: str, font: Font, size: float) -> float:
-        """How wide `text` is set in `font` at `size` points, in points (shaped: with
-        kerning, ligatures and Arabic letter forms)."""
+        """How wide `text` is set in `font` at `size` points, in points, as it is drawn
+        (shaped where it needs shaping: Arabic letter forms, marks, other fonts)."""
         key = (text, font, size)
         if key not in self._widths:  # wrapping measures the same words again and again
             text = self.printable(text)
