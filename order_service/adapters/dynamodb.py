@@ -10,13 +10,15 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from events.faults import call_with_retries
 from events.models import Event, OrderLine, parse_event
 from order_service.adapters.kms import TokenSealer
 from order_service.domain.errors import (
@@ -25,12 +27,14 @@ from order_service.domain.errors import (
     OutOfStock,
     ProductNotFound,
     RequestAlreadyRecorded,
+    StoreBusy,
 )
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
 OUTBOX_TTL_SECONDS = 7 * 24 * 3600  # a backstop: the relay deletes entries once published
 REQUEST_TTL_SECONDS = 24 * 3600  # how long an Idempotency-Key is remembered
+T = TypeVar("T")
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -58,6 +62,41 @@ def _plain(value: Any) -> Any:
 
 def _cancellation_codes(error: ClientError) -> list[str]:
     return [reason.get("Code", "") for reason in error.response.get("CancellationReasons", [])]
+
+
+# Why DynamoDB refuses a request without it saying anything about the data: another
+# write touched an item of the transaction at the same moment, or throttling outlasted
+# botocore's own retries. Only ConditionalCheckFailed means "not allowed".
+TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+TRANSIENT_ERRORS = frozenset(
+    {
+        "TransactionConflictException",
+        "TransactionInProgressException",
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+    }
+)
+ATTEMPTS = 4  # in the invocation, with jittered backoff; then StoreBusy
+
+
+def is_transient(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    if code == "TransactionCanceledException":
+        codes = _cancellation_codes(error)
+        return "ConditionalCheckFailed" not in codes and any(c in TRANSIENT_REASONS for c in codes)
+    return code in TRANSIENT_ERRORS
+
+
+def _transient_as_busy(error: ClientError) -> None:
+    if is_transient(error):
+        raise StoreBusy(error.response.get("Error", {}).get("Code", "")) from error
+
+
+def retrying(call: Callable[[], T]) -> T:
+    """`call` again after a transient refusal, with jittered backoff; StoreBusy at last."""
+    return call_with_retries(call, attempts=ATTEMPTS, base_delay=0.05, retry_on=(StoreBusy,))
 
 
 class DynamoDBOrderStore:
@@ -158,9 +197,15 @@ class DynamoDBOrderStore:
                     }
                 }
             )
+        retrying(lambda: self._create(items, order, request, first_line))
+
+    def _create(
+        self, items: list[dict[str, Any]], order: Order, request: RecordedRequest | None, first_line: int
+    ) -> None:
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
+            _transient_as_busy(error)
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             codes = _cancellation_codes(error)
@@ -257,6 +302,9 @@ class DynamoDBOrderStore:
         return self._transact_if(items)
 
     def append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
+        return retrying(lambda: self._append_timeline(order_id, entry, facts))
+
+    def _append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
         fact_names, fact_values, set_facts = _fact_updates(facts)
         try:
             self.client.update_item(
@@ -277,6 +325,7 @@ class DynamoDBOrderStore:
                 },
             )
         except ClientError as error:
+            _transient_as_busy(error)
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             if self.get_order(order_id) is None:
@@ -306,14 +355,24 @@ class DynamoDBOrderStore:
         return self._transact_if(items)
 
     def _transact_if(self, items: list[dict[str, Any]]) -> bool:
-        """One transaction; False when one of its conditions does not hold."""
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
-        return True
+        """One transaction; False when the condition of its first item (the order, whose
+        condition encodes the rule) does not hold. A conflict or throttle is retried,
+        then raises StoreBusy: it says nothing about whether the rule holds."""
+
+        def attempt() -> bool:
+            try:
+                self.client.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                _transient_as_busy(error)
+                codes = _cancellation_codes(error)
+                if error.response["Error"]["Code"] == "TransactionCanceledException" and codes[:1] == [
+                    "ConditionalCheckFailed"
+                ]:
+                    return False
+                raise
+            return True
+
+        return retrying(attempt)
 
     def list_customer_orders(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
         kwargs: dict[str, Any] = {

@@ -74,6 +74,20 @@ class OrderBusy(OrderError):
         super().__init__(f"order {order_id} kept changing while it was being cancelled; try again")
 
 
+class StoreBusy(OrderError):
+    """DynamoDB kept refusing for reasons that say nothing about the order: a transaction
+    cancelled because another write touched one of its items (TransactionConflict), or
+    throttling that outlasted the client's retries. Transient: the API answers 503 with
+    Retry-After; a consumer fails the record and SQS delivers it again."""
+
+    code = "STORE_BUSY"
+    http_status = 503
+    retry_after_seconds = 1
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("the order store is busy; try again in a moment", [{"reason": reason}])
+
+
 class ProductNotFound(OrderError):
     code = "PRODUCT_NOT_FOUND"
     http_status = 404

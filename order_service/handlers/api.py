@@ -17,14 +17,15 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from events.observability import logger, metrics, tracer
-from order_service.adapters.dynamodb import DynamoDBOrderStore
+from order_service.adapters.dynamodb import DynamoDBOrderStore, is_transient
 from order_service.adapters.kms import TokenSealer
 from order_service.adapters.s3 import InvoiceLinks
 from order_service.domain import orders
-from order_service.domain.errors import Forbidden, InvoiceNotReady, OrderError, ProductNotFound
+from order_service.domain.errors import Forbidden, InvoiceNotReady, OrderError, ProductNotFound, StoreBusy
 from order_service.models.api import (
     Customer,
     ErrorDetail,
@@ -108,6 +109,12 @@ UNAUTHORIZED = _documented(
     '`{"message": "Unauthorized"}`; a token without identity claims is an `ErrorResponse` (UNAUTHORIZED)',
     ErrorResponse | GatewayError,
 )
+BUSY = _documented(
+    "STORE_BUSY: the order store is busy (a write conflict or throttling); nothing was changed. "
+    "Retry after `Retry-After` seconds, with the same Idempotency-Key",
+    ErrorResponse,
+    headers={"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}}},
+)
 INVALID = _documented(
     "VALIDATION_ERROR: the request does not match the schema; `details` names the fields", ErrorResponse
 )
@@ -170,6 +177,7 @@ IdempotencyKey = Annotated[
             "UNKNOWN_SKU: a SKU not in the catalogue (`details` names them)",
             ErrorResponse,
         ),
+        503: BUSY,
     },
 )
 def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
@@ -255,6 +263,7 @@ def list_orders(
             ErrorResponse,
         ),
         422: INVALID,
+        503: BUSY,
     },
 )
 def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
@@ -339,6 +348,7 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
         403: _documented("FORBIDDEN: the caller is not in the group `admin`", ErrorResponse),
         404: _documented("PRODUCT_NOT_FOUND: a new SKU without name and price", ErrorResponse),
         422: INVALID,
+        503: BUSY,
     },
 )
 def put_inventory(sku: Annotated[str, Path(min_length=1, max_length=64)], request: InventoryRequest) -> Response[str]:
@@ -427,7 +437,19 @@ def _without_powertools_defaults(document: dict[str, Any]) -> dict[str, Any]:
 
 @app.exception_handler(OrderError)
 def handle_order_error(error: OrderError) -> Response[str]:
-    return _error(error.http_status, error.code, error.message, error.details)
+    response = _error(error.http_status, error.code, error.message, error.details)
+    if isinstance(error, StoreBusy):
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
+
+
+@app.exception_handler(ClientError)
+def handle_store_refusal(error: ClientError) -> Response[str]:
+    """Throttling that outlasted botocore's retries on a read or a plain write: the
+    same 503 as a busy transaction. Any other AWS error is a bug, and stays a 5xx."""
+    if not is_transient(error):
+        raise error
+    return handle_order_error(StoreBusy(error.response.get("Error", {}).get("Code", "")))
 
 
 @app.exception_handler(ValidationException)

@@ -287,7 +287,7 @@ def test_the_document_describes_the_order_request_and_answers_with_the_models(ap
     [idempotency_key] = post["parameters"]
     assert (idempotency_key["in"], idempotency_key["name"].lower()) == ("header", "idempotency-key")
 
-    assert set(post["responses"]) == {"201", "400", "401", "409", "422"}
+    assert set(post["responses"]) == {"201", "400", "401", "409", "422", "503"}
     assert set(read["responses"]) == {"200", "401", "404", "422"}
     assert json_content(post["responses"]["201"]) == {"$ref": "#/components/schemas/OrderView"}
     assert json_content(read["responses"]["200"]) == {"$ref": "#/components/schemas/OrderView"}
