@@ -599,9 +599,21 @@ async function showOrders() {
   $("next-page").disabled = !body.next;
 }
 
+// The pager's buttons are off while a page loads (a double click turns one page), then
+// showOrders sets them from the cursors it has.
 async function turnPage(step) {
-  state.pages.index = Math.max(0, state.pages.index + step);
-  await showOrders();
+  const before = state.pages.index;
+  $("prev-page").disabled = true;
+  $("next-page").disabled = true;
+  state.pages.index = Math.max(0, before + step);
+  try {
+    await showOrders();
+  } catch (error) {
+    state.pages.index = before;
+    $("prev-page").disabled = before === 0;
+    $("next-page").disabled = state.pages.cursors.length <= before + 1;
+    fail(error);
+  }
   $("orders-title").focus();
 }
 
@@ -675,7 +687,7 @@ function renderOrder(order, payment, invoiceLink) {
     : null;
   const refunds = (payment.refunds || []).map((r) => el("li", {}, `Refund ${money(r.amount, payment.currency)}${r.reason ? ` (${r.reason.replace(/_/g, " ").toLowerCase()})` : ""}`));
   const failed = ["PAYMENT_FAILED", "SHIPMENT_FAILED"].includes(order.status);
-  $("order-body").replaceChildren(
+  $("order-body").replaceChildren(...[
     el("div", { class: "order-head" },
       el("p", { class: "status-line" }, "Status: ", statusBadge(order.status)),
       el("p", { class: failed ? "outcome bad" : "outcome", id: "order-outcome", text: outcomeSentence(order, payment) }),
@@ -706,14 +718,14 @@ function renderOrder(order, payment, invoiceLink) {
       el("section", { "aria-labelledby": "h-timeline", class: "card" },
         el("h2", { id: "h-timeline", text: "Timeline" }),
         el("ol", { class: "timeline", id: "timeline" },
-          el("li", {}, el("span", { text: "Order placed" }), el("time", { datetime: order.created_at, text: when(order.created_at) })),
+          order.timeline.length ? null : el("li", {}, el("span", { text: "Order placed" }), el("time", { datetime: order.created_at, text: when(order.created_at) })),
           ...order.timeline.map((t) => el("li", { "data-event": t.event_type },
             el("span", { text: EVENT_WORDS[t.event_type] || t.event_type }),
             el("time", { datetime: t.occurred_at, text: when(t.occurred_at) }))),
         ),
       ),
     ),
-  );
+  ].filter(Boolean));
   if (focused) $(focused)?.focus();
 }
 
@@ -748,6 +760,7 @@ async function showAdmin() {
   if (!state.session.groups.includes("admin")) {
     alertMessage("Only shop administrators can change stock and prices.");
   }
+  $("admin-body").replaceChildren(); // never edit a stale row while the catalogue loads
   await loadProducts();
   $("admin-body").replaceChildren(
     ...state.products.map((p) => {
@@ -946,8 +959,8 @@ async function start() {
     notice("You are signed out.");
     location.hash = "#/shop";
   });
-  $("prev-page").addEventListener("click", (e) => busy(e.target, () => turnPage(-1)));
-  $("next-page").addEventListener("click", (e) => busy(e.target, () => turnPage(1)));
+  $("prev-page").addEventListener("click", () => turnPage(-1));
+  $("next-page").addEventListener("click", () => turnPage(1));
   $("page-size").addEventListener("change", () => {
     state.pages = { cursors: [null], index: 0 };
     showOrders().catch(fail);
