@@ -412,7 +412,7 @@ function renderChrome() {
 // ------------------------------------------------------------------ shop
 async function loadProducts() {
   const { body } = await api("GET", "/products", { auth: false });
-  state.products = body.products;
+  state.products = body.products.sort((a, b) => a.name.localeCompare(b.name) || a.sku.localeCompare(b.sku));
 }
 
 function stockWords(stock) {
@@ -424,6 +424,8 @@ function stockWords(stock) {
 function renderProducts() {
   const list = $("products");
   const focused = document.activeElement?.id;
+  // A refresh of the stock must not undo a quantity the customer is typing.
+  const typed = new Map([...list.querySelectorAll("input.qty")].map((input) => [input.id, input.value]));
   list.replaceChildren(
     ...state.products.map((p) => {
       const qtyId = `qty-${p.sku}`;
@@ -434,7 +436,7 @@ function renderProducts() {
         el("p", { class: `stock${out ? " out" : p.stock <= 5 ? " low" : ""}`, "data-stock": p.stock, text: stockWords(p.stock) }),
         el("div", { class: "add" },
           el("label", { for: qtyId, text: "Quantity" }),
-          el("input", { id: qtyId, type: "number", min: 1, max: Math.max(1, Math.min(100, p.stock)), value: 1, class: "qty", disabled: out }),
+          el("input", { id: qtyId, type: "number", min: 1, max: Math.max(1, Math.min(100, p.stock)), value: typed.get(qtyId) ?? 1, class: "qty", disabled: out }),
           el("button", {
             type: "button", disabled: out, "aria-label": `Add ${p.name} to cart`,
             onclick: () => addToCart(p.sku, Number($(qtyId).value) || 1),
@@ -480,6 +482,9 @@ function renderCart() {
     }),
   );
   $("cart-total").hidden = lines.length === 0;
+  const units = lines.reduce((sum, [, quantity]) => sum + quantity, 0);
+  $("cart-jump").hidden = units === 0;
+  $("cart-jump").textContent = `Go to your cart (${units} ${units === 1 ? "item" : "items"})`;
   $("cart-total").textContent = `Total ${money(total.toFixed(2), currency)} (prices are confirmed when you order)`;
   renderChrome();
 }
@@ -633,7 +638,8 @@ function progress(order) {
 function outcomeSentence(order, payment) {
   switch (order.status) {
     case "PAYMENT_FAILED":
-      return `Your card was declined${payment?.failure_reason ? ` (${payment.failure_reason.replace(/\.$/, "")})` : ""}. No money was taken and the items are back in stock. You can order again with another card.`;
+      // The provider's reason is written for customers ("Your card has expired.").
+      return `${payment?.failure_reason || "Your card was declined."} No money was taken and the items are back in stock. You can order again with another card.`;
     case "SHIPMENT_FAILED":
       return "The carrier could not take this parcel. Your money is being refunded.";
     case "REFUNDED":
@@ -733,7 +739,7 @@ function paymentWords(payment) {
   switch (payment.state) {
     case "PENDING": return "Not charged yet";
     case "CONFIRMED": return "Paid";
-    case "FAILED": return `Declined${payment.failure_reason ? `: ${payment.failure_reason}` : ""}`;
+    case "FAILED": return "Declined";
     case "REFUNDED": return "Refunded";
     case "NOT_CHARGED": return "Not charged";
     default: return payment.state;
@@ -954,6 +960,10 @@ async function start() {
   $("confirm").addEventListener("submit", onConfirm);
   $("resend-code").addEventListener("click", onResend);
   $("checkout").addEventListener("submit", placeOrder);
+  $("cart-jump").addEventListener("click", () => {
+    $("cart-title").scrollIntoView();
+    $("cart-title").focus();
+  });
   $("sign-out").addEventListener("click", () => {
     endSession();
     notice("You are signed out.");

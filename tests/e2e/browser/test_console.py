@@ -45,7 +45,7 @@ def add_to_cart(page: Page, product_name: str, quantity: int = 1) -> None:
     card = page.locator(".product", has=page.get_by_role("heading", name=product_name))
     card.get_by_label("Quantity").fill(str(quantity))
     card.get_by_role("button", name=f"Add {product_name} to cart").click()
-    expect(page.locator("#cart-lines")).to_contain_text(product_name)
+    expect(page.locator("#cart-lines")).to_contain_text(f"{quantity} × {product_name}")
 
 
 def order_id_of(page: Page) -> str:
@@ -281,6 +281,8 @@ def test_the_console_works_at_phone_width_with_the_keyboard_and_says_when_the_se
     expect(page.locator("#shop-title")).to_be_focused()
 
     add_to_cart(page, name, 1)
+    page.get_by_role("button", name="Go to your cart (1 item)").click()
+    expect(page.locator("#cart-title")).to_be_focused()
     # A missing field is named in a sentence and marked for assistive technology.
     page.get_by_role("button", name="Place order").click()
     expect(page.locator("#checkout-errors")).to_have_text(
