@@ -45,7 +45,7 @@ def add_to_cart(page: Page, product_name: str, quantity: int = 1) -> None:
     card = page.locator(".product", has=page.get_by_role("heading", name=product_name))
     card.get_by_label("Quantity").fill(str(quantity))
     card.get_by_role("button", name=f"Add {product_name} to cart").click()
-    expect(page.locator("#cart-lines")).to_contain_text(f"{quantity} × {product_name}")
+    expect(page.locator("#cart-lines")).to_contain_text(f"{quantity} \u00d7 {product_name}")  # "2 (times) Mug"
 
 
 def order_id_of(page: Page) -> str:
