@@ -52,7 +52,9 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": DESKTOP, "locale": "en-GB", "timezone_id": "UTC"}
+    # CONSOLE_VIEWPORT=phone runs every test at phone width (e.g. for phone screenshots).
+    viewport = PHONE if os.environ.get("CONSOLE_VIEWPORT") == "phone" else DESKTOP
+    return {**browser_context_args, "viewport": viewport, "locale": "en-GB", "timezone_id": "UTC"}
 
 
 @pytest.fixture(scope="session")
