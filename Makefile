@@ -106,8 +106,9 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 .PHONY: browser
 browser: ## install Debian's chromium for the browser tests (apt-get)
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
-	@chromium --version 2>/dev/null | head -n1
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+		|| { [ -z "$$CI" ] || exit 1; echo "chromium is not installed: the browser tests will be skipped"; }
+	@chromium --version 2>/dev/null | head -n1 || true
 
 .PHONY: test
 test: install browser lint ## lint, then every test tier: unit, integration (moto), contract, end-to-end (MiniStack)

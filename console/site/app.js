@@ -594,7 +594,7 @@ async function showOrders() {
     ...body.orders.map((o) => el("tr", { "data-order": o.order_id },
       el("td", { text: when(o.created_at) }),
       el("td", {}, el("a", { href: `#/order/${encodeURIComponent(o.order_id)}`, "aria-label": `Order ${shortId(o.order_id)}, placed ${when(o.created_at)}` }, shortId(o.order_id))),
-      el("td", { text: String(o.items) }),
+      el("td", { text: `${o.items} ${o.items === 1 ? "item" : "items"}` }),
       el("td", { text: money(o.total, o.currency) }),
       el("td", {}, statusBadge(o.status)),
     )),
@@ -785,9 +785,11 @@ async function showAdmin() {
       }));
       return el("tr", { "data-sku": p.sku },
         el("th", { scope: "row" }, p.name, el("span", { class: "muted small block", text: p.sku })),
-        el("td", {}, el("label", { for: stockId, class: "visually-hidden", text: `Stock of ${p.name}` }),
+        el("td", {}, el("span", { class: "cell-label", "aria-hidden": "true", text: "Stock" }),
+          el("label", { for: stockId, class: "visually-hidden", text: `Stock of ${p.name}` }),
           el("input", { id: stockId, type: "number", min: 0, max: 1000000, value: p.stock, class: "short" })),
-        el("td", {}, el("label", { for: priceId, class: "visually-hidden", text: `Price of ${p.name} in ${p.currency}` }),
+        el("td", {}, el("span", { class: "cell-label", "aria-hidden": "true", text: `Price (${p.currency})` }),
+          el("label", { for: priceId, class: "visually-hidden", text: `Price of ${p.name} in ${p.currency}` }),
           el("input", { id: priceId, inputmode: "decimal", value: p.price, class: "short" })),
         el("td", {}, save),
       );
