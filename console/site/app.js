@@ -79,6 +79,7 @@ class UserError extends Error {
 }
 
 function notice(message) {
+  state.noticeAt = message ? Date.now() : 0;
   const box = $("notice");
   box.textContent = message;
   box.hidden = !message;
@@ -984,6 +985,8 @@ async function start() {
     if (!location.hash.startsWith("#/orders")) state.pages = { cursors: [null], index: 0 };
     if (state.keepAlert) state.keepAlert = false;
     else alertMessage("");
+    // A notice belongs to the page it was said on, unless it announces this navigation.
+    if (Date.now() - (state.noticeAt || 0) > 1000) notice("");
     route();
   });
   if (STORE.getItem("console.refreshToken")) {
