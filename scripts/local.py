@@ -23,6 +23,7 @@ from events.samples import sample_order_request
 from scripts.stack import DEMO_PASSWORD, Stack
 
 DEMO_EMAIL = os.environ.get("DEMO_EMAIL", "customer@example.com")
+DEMO_ADMIN = os.environ.get("DEMO_ADMIN", "admin@example.com")
 
 
 def _stack() -> Stack:
@@ -32,7 +33,10 @@ def _stack() -> Stack:
 def setup(stack: Stack) -> None:
     created = stack.seed_catalogue()
     stack.create_customer(DEMO_EMAIL)
+    stack.create_customer(DEMO_ADMIN)
+    stack.make_admin(DEMO_ADMIN)
     print(f"Catalogue seeded ({created} new products); demo customer {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    print(f"Demo admin (may change stock and prices): {DEMO_ADMIN} / {DEMO_PASSWORD}")
     info(stack)
 
 

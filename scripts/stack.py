@@ -137,6 +137,12 @@ class Stack:
             )
         cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
 
+    def make_admin(self, email: str) -> None:
+        """Put a customer in the Cognito group `admin` (may set stock and prices)."""
+        self.client("cognito-idp").admin_add_user_to_group(
+            UserPoolId=self.outputs["UserPoolId"], Username=email, GroupName="admin"
+        )
+
     def login(self, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
         """Cognito USER_PASSWORD_AUTH: IdToken, AccessToken, RefreshToken."""
         result = self.client("cognito-idp").initiate_auth(

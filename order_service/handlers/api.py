@@ -13,7 +13,7 @@ import json
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -64,7 +64,20 @@ def _parse_json(body: str) -> Any:
         raise json.JSONDecodeError(f"unreadable JSON ({type(error).__name__})", body, 0) from error
 
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_json)
+def _cors() -> CORSConfig | None:
+    """The web console's origin is the only one a browser may call from (API Gateway answers
+    the preflight; these are the headers on the answers themselves)."""
+    if not settings.console_origin:
+        return None
+    return CORSConfig(
+        allow_origin=settings.console_origin,
+        allow_headers=["Idempotency-Key"],
+        expose_headers=["Idempotent-Replayed"],
+        max_age=600,
+    )
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_json, cors=_cors())
 
 
 class Unauthorized(OrderError):

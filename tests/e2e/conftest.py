@@ -72,13 +72,18 @@ def _run(cmd: list[str], env: dict[str, str], log: Path) -> None:
         pytest.fail(f"{cmd[0]} {cmd[1]} failed (exit {result.returncode}); log {log}:\n{tail}")
 
 
+# The browser tests' console server listens here; the deployed API's CORS allows its origin.
+CONSOLE_PORT = int(os.environ.get("E2E_CONSOLE_PORT") or _free_port())
+
+
 def _deploy(endpoint: str, log: Path) -> None:
     sam = _tool("SAM_CLI", ".venv-sam/bin/sam")
     arch = os.environ.get("LOCAL_ARCH") or ("arm64" if os.uname().machine in ("arm64", "aarch64") else "x86_64")
     pyver = os.environ.get("LOCAL_PY") or "{}.{}".format(*sys.version_info[:2])
     params = (
         f"PythonRuntime=python{pyver} Architecture={arch} TracingEnabled=false "
-        "SenderEmail=orders@shop.local DeliveryDelaySeconds=2"
+        "SenderEmail=orders@shop.local DeliveryDelaySeconds=2 "
+        f"HostConsole=false ConsoleOrigin=http://127.0.0.1:{CONSOLE_PORT}"
     )
     env = {
         **os.environ,
