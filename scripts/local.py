@@ -70,7 +70,7 @@ The order system is running on MiniStack ({stack.endpoint_url}).
   Read the customer's emails (they arrive by SMTP in the Maildir {MAILDIR_SHOWN}):
     make inbox                                   (in the terminal; EMAIL=... for another customer)
     make inbox OPEN=1                            (the newest one, as HTML, in your browser)
-    mutt -f {MAILDIR_SHOWN}                          (or any mail client that reads a Maildir)
+    mutt -f {MAILDIR_SHOWN}                       (or any mail client that reads a Maildir)
 
   More: GET {api}/orders (your orders), DELETE {api}/orders/ORDER_ID (cancel),
   GET {api}/orders/ORDER_ID/payment, GET {api}/orders/ORDER_ID/invoice (PDF link).

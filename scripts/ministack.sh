@@ -8,8 +8,9 @@ state=".local/ministack-${port}"
 mail=".local/smtp-${port}"   # the mail server of this MiniStack: .pid, .port, .log
 maildir=".local/maildir"
 mkdir -p .local
-health() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${port}/_ministack/health"; }
-alive() { [ -f "$1.pid" ] && kill -0 "$(cat "$1.pid")" 2>/dev/null; }
+health() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${port}/_ministack/health" 2>/dev/null; }
+running() { ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z'; }   # a zombie has ended
+alive() { [ -f "$1.pid" ] && running "$(cat "$1.pid")"; }
 
 # The SMTP server (scripts/mailserver.py) on loopback, delivering to the Maildir. Port
 # 0 takes a free one; the server writes it to ${mail}.port once it accepts mail.
@@ -31,7 +32,7 @@ stop_pid() {  # stop_pid STATE NAME: TERM the process (and its children), wait f
   local pid; pid=$(cat "$1.pid")
   pkill -TERM -P "$pid" 2>/dev/null || true
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  for _ in $(seq 1 40); do running "$pid" || break; sleep 0.25; done
   rm -f "$1.pid"
   echo "$2 on port ${port} stopped."
 }
