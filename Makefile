@@ -13,6 +13,9 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 MINISTACK_PORT ?= 4566
 STACK_NAME ?= order-choreography
 SENDER_EMAIL ?= orders@shop.local
+# How the emails' From and Reply-To read: "Shop <orders@shop.local>", replies to help@.
+SENDER_NAME ?= Shop
+REPLY_TO_EMAIL ?= help@shop.local
 # Locally the simulated carrier delivers a few seconds after shipping (AWS default: 60).
 DELIVERY_DELAY_SECONDS ?= 5
 
@@ -22,7 +25,8 @@ DELIVERY_DELAY_SECONDS ?= 5
 LOCAL_ARCH = $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 LOCAL_PY = $(shell $(MINISTACK_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) TracingEnabled=false \
-	SenderEmail=$(SENDER_EMAIL) DeliveryDelaySeconds=$(DELIVERY_DELAY_SECONDS)
+	SenderEmail=$(SENDER_EMAIL) SenderName=$(SENDER_NAME) ReplyToEmail=$(REPLY_TO_EMAIL) \
+	DeliveryDelaySeconds=$(DELIVERY_DELAY_SECONDS)
 # The web console's local server (console/serve.py); the API's CORS allows its origin only.
 CONSOLE_PORT ?= 8400
 LOCAL_PARAMS += HostConsole=false ConsoleOrigin=http://127.0.0.1:$(CONSOLE_PORT)
@@ -56,7 +60,7 @@ install: $(VENV)/.installed $(SAM_VENV)/.installed $(MINISTACK_VENV)/.installed 
 
 # ------------------------------------------------------------------ local stack
 .PHONY: run
-run: install ## start MiniStack, build and deploy the stack to it, print how to use it
+run: install ## start the local mail server and MiniStack, build and deploy the stack to it, print how to use it
 	scripts/ministack.sh start $(MINISTACK_PORT)
 	$(MAKE) --no-print-directory deploy-local
 	$(LOCAL_AWS) $(PY) -m scripts.local setup
@@ -71,7 +75,7 @@ deploy-local: install ## build and deploy the stack to the running MiniStack
 		--parameter-overrides $(LOCAL_PARAMS) --no-progressbar
 
 .PHONY: stop
-stop: ## stop MiniStack (and with it the local stack) and the console
+stop: ## stop MiniStack (and with it the local stack), the local mail server and the console
 	@console/console.sh stop $(CONSOLE_PORT)
 	scripts/ministack.sh stop $(MINISTACK_PORT)
 
@@ -88,8 +92,8 @@ token: install ## print a fresh ID token of the demo customer (EMAIL=... for ano
 	@$(LOCAL_AWS) $(PY) -m scripts.local token $(EMAIL)
 
 .PHONY: inbox
-inbox: install ## print a customer's emails (EMAIL=... , default the demo customer)
-	@$(LOCAL_AWS) $(PY) -m scripts.local inbox $(EMAIL)
+inbox: install ## print a customer's emails from the local Maildir (EMAIL=... or all; OPEN=1: newest in a browser)
+	@$(PY) -m scripts.local inbox $(EMAIL) $(if $(OPEN),--open)
 
 .PHONY: dlq
 dlq: install ## how many messages wait in each dead-letter queue

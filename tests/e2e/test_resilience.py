@@ -114,7 +114,7 @@ def test_a_client_retry_with_the_same_idempotency_key_makes_one_order(stack, cus
     assert wait_final(customer, order_id)["status"] == "DELIVERED"
     wait_emails(customer, order_id, EMAILS_DELIVERED)
     settle()
-    assert len({e["Subject"] for e in customer.emails()}) == EMAILS_DELIVERED  # one order's emails, once each
+    assert len({e.subject for e in customer.emails()}) == EMAILS_DELIVERED  # one order's emails, once each
     assert stock_of(stack, sku) == 3
 
 

@@ -34,9 +34,9 @@ def test_a_script_in_the_shipping_name_is_escaped_in_every_email(stack, customer
     emails = wait_emails(customer, order_id, EMAILS_DELIVERED)
     assert len(emails) == EMAILS_DELIVERED
     for email in emails:
-        html = email["BodyHtml"]
-        assert ESCAPED_NAME in html, email["Subject"]
-        assert "<script" not in html.lower(), email["Subject"]
+        html = email.html
+        assert ESCAPED_NAME in html, email.subject
+        assert "<script" not in html.lower(), email.subject
 
 
 # ------------------------------------------------------------------ logs

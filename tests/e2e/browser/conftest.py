@@ -69,8 +69,8 @@ def console(stack: Stack) -> Iterator[str]:
         "clientId": stack.outputs["UserPoolClientId"],
         "region": stack.region,
     }
-    # The local SMTP server's Maildir when the session runs one, else MiniStack's list.
-    maildir = os.environ.get("E2E_MAILDIR")
+    # The Maildir the session's SMTP server fills (the customers read their mail there).
+    maildir = getattr(stack, "maildir", None) or os.environ.get("E2E_MAILDIR")
     server = ConsoleServer(CONSOLE_PORT, config, Mailbox(Path(maildir) if maildir else None, stack.endpoint_url))
     thread = threading.Thread(target=server.serve_forever, name="console", daemon=True)
     thread.start()
