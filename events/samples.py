@@ -223,7 +223,9 @@ def api_place_order() -> dict[str, Any]:
             "accountId": ACCOUNT,
             "apiId": "sample",
             "identity": {"sourceIp": "127.0.0.1"},
-            "authorizer": {"claims": {"sub": _id("customer"), "email": "customer@example.com"}},
+            "authorizer": {
+                "claims": {"sub": _id("customer"), "email": "customer@example.com", "email_verified": "true"}
+            },
         },
         "body": json.dumps(body),
         "isBase64Encoded": False,
