@@ -90,6 +90,10 @@ dlq: install ## how many messages wait in each dead-letter queue
 redrive: install ## move DLQ messages back to their queues after a fix (QUEUE=invoice|billing|...; default all)
 	@$(LOCAL_AWS) $(PY) -m scripts.local redrive $(QUEUE)
 
+.PHONY: sweep
+sweep: install ## publish every outbox entry now (the sweeper, without waiting for its schedule)
+	@$(LOCAL_AWS) $(PY) -m scripts.local sweep
+
 # ------------------------------------------------------------------ quality
 .PHONY: test
 test: install lint ## lint, then every test tier: unit, integration (moto), contract, end-to-end (MiniStack)

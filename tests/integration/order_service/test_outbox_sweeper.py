@@ -164,6 +164,22 @@ def test_a_manual_invocation_with_a_bad_age_is_refused(api, sweeper, topic):
     assert outbox_size() == 1 and topic.published() == []
 
 
+class AlmostOutOfTime(builders.LambdaContext):
+    def get_remaining_time_in_millis(self) -> int:
+        return 4_000
+
+
+def test_a_sweep_short_of_time_stops_before_publishing_and_leaves_the_rest_to_the_next(api, env, monkeypatch, topic):
+    place_order(api)
+    module = load_handler("order_service.handlers.sweep_outbox", env, monkeypatch)
+    monkeypatch.setattr(module, "clock", lambda: time.time() + SWEEP_AFTER + 1)
+
+    report = module.handler(SCHEDULED, AlmostOutOfTime())
+
+    assert report["stopped_early"] is True and report["republished"] == 0
+    assert outbox_size() == 1 and topic.published() == []
+
+
 def emf_metrics(out: str) -> list[dict]:
     """The EMF blobs Powertools printed: one per invocation."""
     return [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
