@@ -103,6 +103,10 @@ dlq: install ## how many messages wait in each dead-letter queue
 redrive: install ## move DLQ messages back to their queues after a fix (QUEUE=invoice|billing|...; default all)
 	@$(LOCAL_AWS) $(PY) -m scripts.local redrive $(QUEUE)
 
+.PHONY: sweep
+sweep: install ## publish every outbox entry now (the sweeper, without waiting for its schedule)
+	@$(LOCAL_AWS) $(PY) -m scripts.local sweep
+
 # ------------------------------------------------------------------ quality
 # Headless Chromium for the browser tests (tests/e2e/browser): Debian's package, since
 # Playwright's own browser downloads are not used. Needs root (or sudo).

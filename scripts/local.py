@@ -10,6 +10,7 @@ python -m scripts.local dlq              print how many messages wait in each DL
 python -m scripts.local redrive [QUEUE]  move a DLQ's messages back to its queue
                                          (QUEUE: invoice, billing, shipment, email, order-status,
                                          carrier-tracking; default all)
+python -m scripts.local sweep            run the outbox sweeper now, on every entry
 """
 
 from __future__ import annotations
@@ -127,6 +128,20 @@ def dlq(stack: Stack) -> None:
             QueueUrl=stack.queue_url(logical_id), AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]
         print(f"{name:13} {logical_id:15} {attributes['ApproximateNumberOfMessages']} message(s)")
+    failed = sqs.get_queue_attributes(
+        QueueUrl=stack.queue_url("OutboxRelayFailedQueue"), AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]["ApproximateNumberOfMessages"]
+    print(f"outbox relay gave up on {failed} stream batch(es) (OutboxRelayFailedQueue; `make sweep` publishes them)")
+
+
+def sweep(stack: Stack) -> None:
+    """The runbook's flush: the sweeper on every outbox entry, whatever its age."""
+    function = stack.resources()["OrderOutboxSweepFunction"]
+    response = stack.client("lambda").invoke(FunctionName=function, Payload=b'{"older_than_seconds": 0}')
+    result = json.loads(response["Payload"].read())
+    if "FunctionError" in response:
+        raise SystemExit(f"the sweeper failed: {result}")
+    print(f"republished {result['republished']} outbox entr(ies), {result['failed']} failed")
 
 
 def redrive(stack: Stack, queue: str) -> None:
@@ -143,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["setup", "info", "token", "inbox", "dlq", "redrive"])
+    parser.add_argument("command", choices=["setup", "info", "token", "inbox", "dlq", "redrive", "sweep"])
     parser.add_argument("argument", nargs="?", default="", help="EMAIL for token/inbox, QUEUE for redrive")
     parser.add_argument("--open", action="store_true", help="inbox: open the newest email's HTML part")
     args = parser.parse_args(argv)
@@ -158,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         print(stack.login(args.argument or DEMO_EMAIL)["IdToken"])
     elif args.command == "dlq":
         dlq(stack)
+    elif args.command == "sweep":
+        sweep(stack)
     else:
         redrive(stack, args.argument)
     return 0

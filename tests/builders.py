@@ -196,8 +196,15 @@ def api_event(
     }
 
 
-def customer_claims(sub: str | None = None, email: str = "ada@example.com") -> dict[str, str]:
-    return {"sub": sub or str(uuid.uuid4()), "email": email, "cognito:username": email}
+def customer_claims(
+    sub: str | None = None, email: str = "ada@example.com", email_verified: str | None = "true"
+) -> dict[str, str]:
+    """A Cognito ID token's claims as API Gateway (REST) passes them: every value a string."""
+    claims = {"sub": sub or str(uuid.uuid4()), "email": email, "cognito:username": email}
+    if email_verified is not None:
+        claims["email_verified"] = email_verified
+    return claims
+
 
 
 # ------------------------------------------------------------------ every script
