@@ -206,7 +206,6 @@ def customer_claims(
     return claims
 
 
-
 # ------------------------------------------------------------------ every script
 # Names, addresses, product names and sellers in the scripts customers write in: what
 # every document (invoice PDF, email) must show exactly as given.

@@ -12,9 +12,9 @@ import uuid
 import pytest
 
 from scripts.mailbox import confirmation_code
+from scripts.stack import DEMO_PASSWORD
 
 pytestmark = pytest.mark.usefixtures("needs_inbox")
-from scripts.stack import DEMO_PASSWORD
 
 
 def _cognito(stack, action: str, body: dict) -> dict:
