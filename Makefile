@@ -13,6 +13,9 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 MINISTACK_PORT ?= 4566
 STACK_NAME ?= order-choreography
 SENDER_EMAIL ?= orders@shop.local
+# How the emails' From and Reply-To read: "Shop <orders@shop.local>", replies to help@.
+SENDER_NAME ?= Shop
+REPLY_TO_EMAIL ?= help@shop.local
 # Locally the simulated carrier delivers a few seconds after shipping (AWS default: 60).
 DELIVERY_DELAY_SECONDS ?= 5
 
@@ -22,7 +25,11 @@ DELIVERY_DELAY_SECONDS ?= 5
 LOCAL_ARCH = $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 LOCAL_PY = $(shell $(MINISTACK_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) TracingEnabled=false \
-	SenderEmail=$(SENDER_EMAIL) DeliveryDelaySeconds=$(DELIVERY_DELAY_SECONDS)
+	SenderEmail=$(SENDER_EMAIL) SenderName=$(SENDER_NAME) ReplyToEmail=$(REPLY_TO_EMAIL) \
+	DeliveryDelaySeconds=$(DELIVERY_DELAY_SECONDS)
+# The web console's local server (console/serve.py); the API's CORS allows its origin only.
+CONSOLE_PORT ?= 8400
+LOCAL_PARAMS += HostConsole=false ConsoleOrigin=http://127.0.0.1:$(CONSOLE_PORT)
 # Sample credentials for the local emulator only.
 LOCAL_AWS = AWS_ENDPOINT_URL=http://127.0.0.1:$(MINISTACK_PORT) AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
@@ -33,7 +40,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # ------------------------------------------------------------------ install
-$(VENV)/.installed: requirements/dev.txt lambda_build/requirements.txt
+$(VENV)/.installed: requirements/dev.txt lambda_build/requirements.txt lambda_build/invoice-requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
 	touch $@
@@ -53,10 +60,11 @@ install: $(VENV)/.installed $(SAM_VENV)/.installed $(MINISTACK_VENV)/.installed 
 
 # ------------------------------------------------------------------ local stack
 .PHONY: run
-run: install ## start MiniStack, build and deploy the stack to it, print how to use it
+run: install ## start the local mail server and MiniStack, build and deploy the stack to it, print how to use it
 	scripts/ministack.sh start $(MINISTACK_PORT)
 	$(MAKE) --no-print-directory deploy-local
 	$(LOCAL_AWS) $(PY) -m scripts.local setup
+	@$(LOCAL_AWS) console/console.sh start $(CONSOLE_PORT) $(MINISTACK_PORT)
 
 .PHONY: deploy-local
 deploy-local: install ## build and deploy the stack to the running MiniStack
@@ -67,8 +75,13 @@ deploy-local: install ## build and deploy the stack to the running MiniStack
 		--parameter-overrides $(LOCAL_PARAMS) --no-progressbar
 
 .PHONY: stop
-stop: ## stop MiniStack (and with it the local stack)
+stop: ## stop MiniStack (and with it the local stack), the local mail server and the console
+	@console/console.sh stop $(CONSOLE_PORT)
 	scripts/ministack.sh stop $(MINISTACK_PORT)
+
+.PHONY: console
+console: install ## (re)start the web console on 127.0.0.1:$(CONSOLE_PORT) against the running local stack
+	@$(LOCAL_AWS) console/console.sh start $(CONSOLE_PORT) $(MINISTACK_PORT)
 
 .PHONY: info
 info: install ## print the API URL, a curl example and where the emails are
@@ -79,8 +92,8 @@ token: install ## print a fresh ID token of the demo customer (EMAIL=... for ano
 	@$(LOCAL_AWS) $(PY) -m scripts.local token $(EMAIL)
 
 .PHONY: inbox
-inbox: install ## print a customer's emails (EMAIL=... , default the demo customer)
-	@$(LOCAL_AWS) $(PY) -m scripts.local inbox $(EMAIL)
+inbox: install ## print a customer's emails from the local Maildir (EMAIL=... or all; OPEN=1: newest in a browser)
+	@$(PY) -m scripts.local inbox $(EMAIL) $(if $(OPEN),--open)
 
 .PHONY: dlq
 dlq: install ## how many messages wait in each dead-letter queue
@@ -90,9 +103,23 @@ dlq: install ## how many messages wait in each dead-letter queue
 redrive: install ## move DLQ messages back to their queues after a fix (QUEUE=invoice|billing|...; default all)
 	@$(LOCAL_AWS) $(PY) -m scripts.local redrive $(QUEUE)
 
+.PHONY: sweep
+sweep: install ## publish every outbox entry now (the sweeper, without waiting for its schedule)
+	@$(LOCAL_AWS) $(PY) -m scripts.local sweep
+
 # ------------------------------------------------------------------ quality
+# Headless Chromium for the browser tests (tests/e2e/browser): Debian's package, since
+# Playwright's own browser downloads are not used. Needs root (or sudo).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+.PHONY: browser
+browser: ## install Debian's chromium for the browser tests (apt-get)
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+		|| { [ -z "$$CI" ] || exit 1; echo "chromium is not installed: the browser tests will be skipped"; }
+	@chromium --version 2>/dev/null | head -n1 || true
+
 .PHONY: test
-test: install lint ## lint, then every test tier: unit, integration (moto), contract, end-to-end (MiniStack)
+test: install browser lint ## lint, then every test tier: unit, integration (moto), contract, end-to-end (MiniStack)
 	SAM_CLI=$(abspath $(SAM)) MINISTACK_BIN=$(abspath $(MINISTACK_VENV)/bin/ministack) \
 	LOCAL_ARCH=$(LOCAL_ARCH) LOCAL_PY=$(LOCAL_PY) SAM_CLI_TELEMETRY=0 \
 		$(PY) -m pytest tests
@@ -120,6 +147,10 @@ lint: install ## ruff, sam validate --lint, cfn-lint
 deploy: install ## build and deploy to AWS with your credentials (samconfig.toml default env)
 	$(SAM) build
 	$(SAM) deploy
+
+.PHONY: deploy-console
+deploy-console: install ## upload the web console to the stack's S3 + CloudFront (deploy with HostConsole=true first)
+	$(PY) -m console.publish
 
 .PHONY: clean
 clean: ## remove build output

@@ -223,7 +223,9 @@ def api_place_order() -> dict[str, Any]:
             "accountId": ACCOUNT,
             "apiId": "sample",
             "identity": {"sourceIp": "127.0.0.1"},
-            "authorizer": {"claims": {"sub": _id("customer"), "email": "customer@example.com"}},
+            "authorizer": {
+                "claims": {"sub": _id("customer"), "email": "customer@example.com", "email_verified": "true"}
+            },
         },
         "body": json.dumps(body),
         "isBase64Encoded": False,
@@ -236,7 +238,7 @@ def outbox_insert(event: Event[Any]) -> dict[str, Any]:
         "event_id": {"S": event.event_id},
         "order_id": {"S": event.order_id},
         "event": {"S": event.model_dump_json()},
-        "expiration": {"N": "1767873600"},
+        "queued_at": {"N": "1767268800"},
     }
     return {
         "Records": [
@@ -260,11 +262,27 @@ def outbox_insert(event: Event[Any]) -> dict[str, Any]:
     }
 
 
+def scheduled_sweep() -> dict[str, Any]:
+    """EventBridge's scheduled event, as the outbox sweeper receives it every 5 minutes."""
+    return {
+        "version": "0",
+        "id": _id("outbox-sweep"),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": "2026-01-01T12:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/order-outbox-sweep"],
+        "detail": {},
+    }
+
+
 def generate() -> dict[str, dict[str, Any]]:
     chain = sample_chain()
     samples: dict[str, dict[str, Any]] = {
         "OrderApiFunction": api_place_order(),
         "OrderOutboxFunction": outbox_insert(chain[EventType.ORDER_CREATED]),
+        "OrderOutboxSweepFunction": scheduled_sweep(),
     }
     for subscription in (*SUBSCRIPTIONS, *SELF_SCHEDULED):
         samples[subscription.function] = {

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = [
     "order_service.handlers.api",
     "order_service.handlers.relay_outbox",
+    "order_service.handlers.sweep_outbox",
     *(s.handler for s in (*SUBSCRIPTIONS, *SELF_SCHEDULED)),
 ]
 HANDLER_ENV = {

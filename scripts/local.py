@@ -3,11 +3,14 @@
 python -m scripts.local setup            seed the catalogue, create the demo customer, print how to use it
 python -m scripts.local info             print the API URL, a curl example and where the emails are
 python -m scripts.local token [EMAIL]    print a fresh ID token
-python -m scripts.local inbox [EMAIL]    print the emails a customer received
+python -m scripts.local inbox [EMAIL] [--open]
+                                         print the emails a customer received (EMAIL=all: everyone's),
+                                         from the local Maildir; --open shows the newest in a browser
 python -m scripts.local dlq              print how many messages wait in each DLQ
 python -m scripts.local redrive [QUEUE]  move a DLQ's messages back to its queue
                                          (QUEUE: invoice, billing, shipment, email, order-status,
                                          carrier-tracking; default all)
+python -m scripts.local sweep            run the outbox sweeper now, on every entry
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import json
 import os
 import shlex
 import sys
-from datetime import UTC, datetime
 
 from events.samples import sample_order_request
 from scripts.stack import DEMO_PASSWORD, Stack
 
 DEMO_EMAIL = os.environ.get("DEMO_EMAIL", "customer@example.com")
+DEMO_ADMIN = os.environ.get("DEMO_ADMIN", "admin@example.com")
+MAILDIR_SHOWN = ".local/maildir"  # scripts.mailbox.MAILDIR, relative to the project
 
 
 def _stack() -> Stack:
@@ -32,7 +36,10 @@ def _stack() -> Stack:
 def setup(stack: Stack) -> None:
     created = stack.seed_catalogue()
     stack.create_customer(DEMO_EMAIL)
+    stack.create_customer(DEMO_ADMIN)
+    stack.make_admin(DEMO_ADMIN)
     print(f"Catalogue seeded ({created} new products); demo customer {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    print(f"Demo admin (may change stock and prices): {DEMO_ADMIN} / {DEMO_PASSWORD}")
     info(stack)
 
 
@@ -65,9 +72,10 @@ The order system is running on MiniStack ({stack.endpoint_url}).
   Follow it (CREATED -> INVOICED -> PAID -> SHIPPED -> DELIVERED within seconds):
     curl -s {api}/orders/ORDER_ID -H "Authorization: $TOKEN"
 
-  Read the customer's emails:
-    make inbox                                   (in the terminal)
-    curl -s {stack.endpoint_url}/_ministack/ses/messages   (every email SES sent, as JSON)
+  Read the customer's emails (they arrive by SMTP in the Maildir {MAILDIR_SHOWN}):
+    make inbox                                   (in the terminal; EMAIL=... for another customer)
+    make inbox OPEN=1                            (the newest one, as HTML, in your browser)
+    mutt -f {MAILDIR_SHOWN}                       (or any mail client that reads a Maildir)
 
   More: GET {api}/orders (your orders), DELETE {api}/orders/ORDER_ID (cancel),
   GET {api}/orders/ORDER_ID/payment, GET {api}/orders/ORDER_ID/invoice (PDF link).
@@ -84,27 +92,23 @@ The order system is running on MiniStack ({stack.endpoint_url}).
 """)
 
 
-def _when(timestamp: object) -> str:
-    try:
-        return datetime.fromtimestamp(float(str(timestamp)), tz=UTC).isoformat(timespec="seconds")
-    except ValueError:
-        return str(timestamp)
+def inbox(email: str, open_html: bool = False) -> int:
+    from scripts.mailbox import MAILDIR, print_inbox, read_mailbox
+    from scripts.mailbox import open_html as show
 
-
-def inbox(stack: Stack, email: str) -> None:
-    messages = stack.sent_emails(to=email)
-    if not messages:
-        print(f"No email for {email} yet.")
-    for message in messages:
-        print("=" * 78)
-        print(f"Date:    {_when(message.get('Timestamp'))}")
-        print(f"From:    {message.get('Source')}")
-        print(f"To:      {', '.join(message.get('To') or [])}")
-        print(f"Subject: {message.get('Subject')}")
-        print("-" * 78)
-        print((message.get("BodyText") or "").strip())
-    print("=" * 78 if messages else "", end="\n" if messages else "")
-    print(f"{len(messages)} email(s) for {email}.")
+    if not (MAILDIR / "new").is_dir():
+        print(f"No mailbox at {MAILDIR} yet: `make run` starts the mail server that fills it.")
+        return 1
+    mails = read_mailbox(MAILDIR, to=None if email == "all" else email)
+    who = "anyone" if email == "all" else email
+    if not open_html:
+        print_inbox(mails, who)
+        return 0
+    if not mails:
+        print(f"No email for {who} yet.")
+        return 1
+    show(mails[-1])
+    return 0
 
 
 DLQS = {
@@ -124,6 +128,20 @@ def dlq(stack: Stack) -> None:
             QueueUrl=stack.queue_url(logical_id), AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]
         print(f"{name:13} {logical_id:15} {attributes['ApproximateNumberOfMessages']} message(s)")
+    failed = sqs.get_queue_attributes(
+        QueueUrl=stack.queue_url("OutboxRelayFailedQueue"), AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]["ApproximateNumberOfMessages"]
+    print(f"outbox relay gave up on {failed} stream batch(es) (OutboxRelayFailedQueue; `make sweep` publishes them)")
+
+
+def sweep(stack: Stack) -> None:
+    """The runbook's flush: the sweeper on every outbox entry, whatever its age."""
+    function = stack.resources()["OrderOutboxSweepFunction"]
+    response = stack.client("lambda").invoke(FunctionName=function, Payload=b'{"older_than_seconds": 0}')
+    result = json.loads(response["Payload"].read())
+    if "FunctionError" in response:
+        raise SystemExit(f"the sweeper failed: {result}")
+    print(f"republished {result['republished']} outbox entr(ies), {result['failed']} failed")
 
 
 def redrive(stack: Stack, queue: str) -> None:
@@ -140,9 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["setup", "info", "token", "inbox", "dlq", "redrive"])
+    parser.add_argument("command", choices=["setup", "info", "token", "inbox", "dlq", "redrive", "sweep"])
     parser.add_argument("argument", nargs="?", default="", help="EMAIL for token/inbox, QUEUE for redrive")
+    parser.add_argument("--open", action="store_true", help="inbox: open the newest email's HTML part")
     args = parser.parse_args(argv)
+    if args.command == "inbox":  # the mailbox is a folder: no stack needed
+        return inbox(args.argument or DEMO_EMAIL, open_html=args.open)
     stack = _stack()
     if args.command == "setup":
         setup(stack)
@@ -150,10 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         info(stack)
     elif args.command == "token":
         print(stack.login(args.argument or DEMO_EMAIL)["IdToken"])
-    elif args.command == "inbox":
-        inbox(stack, args.argument or DEMO_EMAIL)
     elif args.command == "dlq":
         dlq(stack)
+    elif args.command == "sweep":
+        sweep(stack)
     else:
         redrive(stack, args.argument)
     return 0

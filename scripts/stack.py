@@ -1,8 +1,8 @@
 """A client for a deployed stack: its outputs, its API, its customers, its inbox.
 
-Used by `make run`/`make inbox` (scripts/local.py) and by the end-to-end tests. It
-speaks only to public interfaces: CloudFormation outputs, the REST API over HTTP,
-Cognito, and (on MiniStack) the emulator's list of sent SES messages.
+Used by `make run` (scripts/local.py) and by the end-to-end tests. It speaks only to
+public interfaces: CloudFormation outputs, the REST API over HTTP, Cognito, and (on
+MiniStack) the local mailbox SES delivers to over SMTP (scripts/mailbox.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
+
+from scripts.mailbox import ReceivedEmail, read_mailbox
 
 STACK_NAME = os.environ.get("STACK_NAME", "order-choreography")
 DEMO_PASSWORD = "Demo-Passw0rd"  # noqa: S105 - the local emulator's demo customer only
@@ -46,15 +49,16 @@ class Stack:
     endpoint_url: str | None  # MiniStack's URL; None on AWS
     region: str
     name: str = STACK_NAME
+    maildir: Path | None = None  # where the SMTP server MiniStack relays to files the mail
 
     @classmethod
-    def load(cls, endpoint_url: str | None = None, stack_name: str = STACK_NAME) -> Stack:
+    def load(cls, endpoint_url: str | None = None, stack_name: str = STACK_NAME, maildir: Path | None = None) -> Stack:
         endpoint_url = endpoint_url if endpoint_url is not None else os.environ.get("AWS_ENDPOINT_URL")
         region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
         cfn = boto3.client("cloudformation", endpoint_url=endpoint_url, region_name=region)
         stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
         outputs = {out["OutputKey"]: out["OutputValue"] for out in stack.get("Outputs", [])}
-        return cls(outputs=outputs, endpoint_url=endpoint_url or None, region=region, name=stack_name)
+        return cls(outputs=outputs, endpoint_url=endpoint_url or None, region=region, name=stack_name, maildir=maildir)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region)
@@ -137,6 +141,12 @@ class Stack:
             )
         cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
 
+    def make_admin(self, email: str) -> None:
+        """Put a customer in the Cognito group `admin` (may set stock and prices)."""
+        self.client("cognito-idp").admin_add_user_to_group(
+            UserPoolId=self.outputs["UserPoolId"], Username=email, GroupName="admin"
+        )
+
     def login(self, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
         """Cognito USER_PASSWORD_AUTH: IdToken, AccessToken, RefreshToken."""
         result = self.client("cognito-idp").initiate_auth(
@@ -183,17 +193,11 @@ class Stack:
                 moved += 1
 
     # ------------------------------------------------------------------ inbox
-    def sent_emails(self, to: str | None = None) -> list[dict[str, Any]]:
-        """Emails SES really sent (MiniStack keeps a list of them)."""
-        if not self.endpoint_url:
-            raise RuntimeError("reading sent emails needs MiniStack (on AWS, look in the recipient's mailbox)")
-        url = f"{self.endpoint_url.rstrip('/')}/_ministack/ses/messages"
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - local emulator
-            payload = json.loads(response.read())
-        messages = [msg for msgs in payload.get("messages", {}).values() for msg in msgs]
-        if to is not None:
-            messages = [msg for msg in messages if to in (msg.get("To") or [])]
-        return sorted(messages, key=lambda msg: str(msg.get("Timestamp")))
+    def emails(self, to: str | None = None) -> list[ReceivedEmail]:
+        """The emails that reached the local mailbox (to `to` only), oldest first, as MIME."""
+        if self.maildir is None:
+            raise RuntimeError("reading emails needs the local mailbox (on AWS, look in the recipient's mailbox)")
+        return read_mailbox(self.maildir, to=to)
 
     def wait_for(self, check: Any, timeout: float = 60, interval: float = 0.5) -> Any:
         """Poll `check()` until it returns something truthy; the last value otherwise."""

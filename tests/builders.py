@@ -196,5 +196,91 @@ def api_event(
     }
 
 
-def customer_claims(sub: str | None = None, email: str = "ada@example.com") -> dict[str, str]:
-    return {"sub": sub or str(uuid.uuid4()), "email": email, "cognito:username": email}
+def customer_claims(
+    sub: str | None = None, email: str = "ada@example.com", email_verified: str | None = "true"
+) -> dict[str, str]:
+    """A Cognito ID token's claims as API Gateway (REST) passes them: every value a string."""
+    claims = {"sub": sub or str(uuid.uuid4()), "email": email, "cognito:username": email}
+    if email_verified is not None:
+        claims["email_verified"] = email_verified
+    return claims
+
+
+# ------------------------------------------------------------------ every script
+# Names, addresses, product names and sellers in the scripts customers write in: what
+# every document (invoice PDF, email) must show exactly as given.
+SCRIPTS: dict[str, dict[str, str]] = {
+    "latin": {
+        "name": "Zoë Łukasiewicz-Dvořák",
+        "line1": "Straße der Pariser Kommune 7",
+        "city": "Kraków",
+        "postal_code": "30-001",
+        "country": "PL",
+        "seller": "Müller & Söhne GmbH",
+        "seller_address": "Königstraße 5, 70173 Stuttgart, DE",
+        "product": "Crème brûlée set",
+    },
+    "cyrillic": {
+        "name": "Иван Петров",
+        "line1": "ул. Тверская, д. 7, кв. 12",
+        "city": "Москва",
+        "postal_code": "125009",
+        "country": "RU",
+        "seller": "ООО «Ромашка»",  # noqa: RUF001 (Cyrillic, as it should be)
+        "seller_address": "Невский проспект 28, Санкт-Петербург, RU",
+        "product": "Чайник электрический",
+    },
+    "greek": {
+        "name": "Γιώργος Παπαδόπουλος",
+        "line1": "Οδός Ερμού 12",
+        "city": "Αθήνα",
+        "postal_code": "105 63",
+        "country": "GR",
+        "seller": "Παπαδόπουλος Α.Ε.",  # noqa: RUF001 (Greek, as it should be)
+        "seller_address": "Λεωφόρος Νίκης 40, Θεσσαλονίκη, GR",
+        "product": "Ελαιόλαδο παρθένο",
+    },
+    # Arabic texts without digits: pypdf extracts a right-to-left run of a PDF in its
+    # logical order, but a number inside one comes out displaced (it does no bidi
+    # reordering across pieces of text); tests check that order glyph by glyph.
+    "arabic": {
+        "name": "محمد عبد الله",
+        "line1": "شارع الملك فهد",
+        "city": "الرياض",
+        "postal_code": "11564",
+        "country": "SA",
+        "seller": "شركة المتجر",
+        "seller_address": "طريق الملك عبدالعزيز، جدة",
+        "product": "قهوة عربية",
+    },
+    "japanese": {
+        "name": "山田太郎",
+        "line1": "千代田区丸の内一丁目",
+        "city": "東京都",
+        "postal_code": "100-0005",
+        "country": "JP",
+        "seller": "株式会社山田商店",
+        "seller_address": "大阪府大阪市北区梅田三丁目",
+        "product": "抹茶セット",
+    },
+    "chinese": {
+        "name": "王小明",
+        "line1": "朝阳区建国路八十八号",
+        "city": "北京市",
+        "postal_code": "100022",
+        "country": "CN",
+        "seller": "深圳市华强电子有限公司",
+        "seller_address": "广东省深圳市福田区华强北路",
+        "product": "绿茶礼盒",
+    },
+    "korean": {
+        "name": "김민준",
+        "line1": "종로구 세종대로 175",
+        "city": "서울특별시",
+        "postal_code": "03154",
+        "country": "KR",
+        "seller": "주식회사 한빛상사",
+        "seller_address": "부산광역시 해운대구 센텀중앙로",
+        "product": "김치 냉장고",
+    },
+}

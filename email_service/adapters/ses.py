@@ -1,4 +1,9 @@
-"""Sending emails with SES (API v2).
+"""Sending emails with SES, as raw MIME messages (SendRawEmail).
+
+The message is built here (adapters/mime.py) so that it carries every header a mail
+provider expects; SES sends the bytes as they are, and so does MiniStack's SMTP relay
+(its SES v2 relay rebuilds a raw message from its parts and drops Reply-To, Date and
+the From display name, see README "Known limits").
 
 With the fault switch on (FAULT_RATE, see events/faults.py) a share of sends fail
 like SES under load (timeout, throttle, 5xx), and are retried a couple of times here
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from email_service.adapters.mime import build_message
 from email_service.domain.model import Email
 from events.faults import FaultInjector, call_with_retries
 from events.observability import logger
@@ -17,12 +23,22 @@ from events.observability import logger
 class SesMailer:
     OPERATION = "ses.send_email"
 
-    def __init__(self, sender: str, client: Any = None, faults: FaultInjector | None = None) -> None:
+    def __init__(
+        self,
+        sender: str,
+        client: Any = None,
+        faults: FaultInjector | None = None,
+        *,
+        sender_name: str = "",
+        reply_to: str | None = None,
+    ) -> None:
         self.sender = sender
+        self.sender_name = sender_name
+        self.reply_to = reply_to
         if client is None:
             from events.aws import client as make_client
 
-            client = make_client("sesv2")
+            client = make_client("ses")
         self.client = client
         # Read once per instance, i.e. at cold start in the handler; off when unset.
         self.faults = faults if faults is not None else FaultInjector.from_env(log=logger)
@@ -34,21 +50,16 @@ class SesMailer:
         return call_with_retries(lambda: self._send_once(email))
 
     def _send_once(self, email: Email) -> str:
-        # Faults strike BEFORE the call only. SendEmail has no idempotency key: a fault
-        # after SES accepted the mail would be retried (here or by SQS) into a second
-        # copy of it, and the system promises one email per event, never two.
+        # Faults strike BEFORE the call only. SendRawEmail has no idempotency key: a
+        # fault after SES accepted the mail would be retried (here or by SQS) into a
+        # second copy of it, and the system promises one email per event, never two.
         self.faults.maybe_fail(self.OPERATION)
-        response = self.client.send_email(
-            FromEmailAddress=self.sender,
-            Destination={"ToAddresses": [email.to]},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": email.text, "Charset": "UTF-8"},
-                        "Html": {"Data": email.html, "Charset": "UTF-8"},
-                    },
-                }
-            },
+        message = build_message(email, self.sender, self.sender_name, self.reply_to)
+        response = self.client.send_raw_email(
+            # The envelope sender is the bare identity (the IAM condition ses:FromAddress
+            # names it); the From header shows the display name.
+            Source=self.sender,
+            Destinations=[email.to],
+            RawMessage={"Data": message.as_bytes()},
         )
         return str(response["MessageId"])

@@ -15,7 +15,7 @@ from events.models import Event
 from events.observability import logger, metrics, tracer
 
 settings = EmailSettings.from_env()
-mailer = SesMailer(settings.sender_email)
+mailer = SesMailer(settings.sender_email, sender_name=settings.sender_name, reply_to=settings.reply_to_email or None)
 
 
 def on_customer_event(event: Event[Any]) -> None:

@@ -1,120 +1,83 @@
-"""A small PDF 1.4 writer: text and rules on A4 pages in the standard Helvetica fonts.
+"""Text and rules on A4 pages, written as PDF by fpdf2 with embedded Unicode fonts.
 
-Just enough for an invoice, in the standard library alone: a PDF library (and the
-Pillow most of them pull in) would cost the function's cold start and the layer's size.
-Helvetica and Helvetica-Bold are two of the 14 standard fonts every PDF reader has, so
-nothing is embedded; text is encoded in WinAnsiEncoding (Windows-1252, a superset of
-Latin-1's printable characters). A character it lacks loses its accents ("ő" -> "o")
-or, failing that, becomes "?", so no customer's name can break the document.
+An invoice is a legal document: it must print the customer's and the seller's names and
+addresses exactly as given, in any script. The 14 standard PDF fonts cannot (they know
+Windows-1252 only), so the document embeds its fonts, each cut down by fpdf2 (with
+fontTools) to the glyphs it uses:
 
-The output depends on its input only (no clock, no random /ID): the same invoice gives
-the same bytes.
+- Noto Sans: Latin, Greek, Cyrillic; the text of the invoice itself;
+- Noto Sans Arabic: Arabic letters, joined in their contextual forms and set right to
+  left by HarfBuzz (uharfbuzz), in the order of the Unicode bidirectional algorithm;
+- WenQuanYi Micro Hei: Chinese, Japanese and Korean (about 21,000 ideographs, kana and
+  all 11,172 Hangul syllables in 5 MB; it has no bold, so bold CJK text is set in its
+  regular glyphs). It is loaded only for a document that has a character the other two
+  lack, which keeps the render of most invoices fast.
+
+The fonts are static TrueType files in invoice_service/fonts (the function's package),
+not variable ones: fpdf2 instantiates a variable font per document, which takes seconds.
+
+A character no font has becomes "?", and control characters and line breaks become
+spaces, so no customer's name can break the document.
+
+fpdf2 (with Pillow, fontTools and HarfBuzz) is imported on the first document, not with
+this module: a cold start that renders no PDF never pays for it.
+
+The output depends on its input only: the creation date is the invoice's date, and
+fpdf2 writes no clock time or random identifier otherwise; the same invoice gives the
+same bytes.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Literal
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 PAGE_WIDTH = 595  # A4 in points (1/72 inch)
 PAGE_HEIGHT = 842
 
-Font = Literal["F1", "F2"]
-REGULAR: Font = "F1"
-BOLD: Font = "F2"
-_BASE_FONTS: dict[Font, str] = {REGULAR: "Helvetica", BOLD: "Helvetica-Bold"}
+FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 
-# Advance widths in 1/1000 em of the printable ASCII characters (32 to 126) in
-# WinAnsiEncoding, from Adobe's Core 14 AFM files: what right-aligning and wrapping
-# need. Other characters are measured as their unaccented letter, or as a digit.
-# fmt: off
-_ASCII_WIDTHS: dict[Font, tuple[int, ...]] = {
-    REGULAR: (
-        278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
-        556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
-        1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
-        667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
-        333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
-        556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-    ),
-    BOLD: (
-        278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278,
-        556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611,
-        975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778,
-        667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556,
-        333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611,
-        611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584,
-    ),
+Font = Literal["regular", "bold"]
+REGULAR: Font = "regular"
+BOLD: Font = "bold"
+_STYLE: dict[Font, str] = {REGULAR: "", BOLD: "B"}
+
+# family -> fpdf2 style -> file in FONTS_DIR
+_LATIN, _ARABIC, _CJK = "sans", "arabic", "cjk"
+_FONT_FILES: dict[str, dict[str, str]] = {
+    _LATIN: {"": "NotoSans-Regular.ttf", "B": "NotoSans-Bold.ttf"},
+    _ARABIC: {"": "NotoSansArabic-Regular.ttf", "B": "NotoSansArabic-Bold.ttf"},
+    _CJK: {"": "wqy-microhei.ttc"},
 }
-# fmt: on
-_DEFAULT_WIDTH = 556
+
+# fpdf2 puts a cell's baseline half its height plus 0.3 of the font size below its
+# top; a cell as tall as its font size has its baseline 0.8 of the size below its top.
+_BASELINE = 0.8
 
 
-def encode(text: str) -> bytes:
-    """`text` in WinAnsiEncoding: line breaks and other control characters become
-    spaces; a character the encoding lacks loses its accents, or becomes "?"."""
-    return b"".join(_encode_char(char) for char in text)
-
-
-def _encode_char(char: str) -> bytes:
-    if unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp"):
-        return b" "
-    try:
-        return char.encode("cp1252")
-    except UnicodeEncodeError:
-        pass
-    # "ő" -> "o" + combining accent -> "o"; "ﬁ" -> "fi"; "Ω" -> nothing left -> "?"
-    decomposed = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-    return decomposed.encode("cp1252", errors="replace") if decomposed else b"?"
-
-
-def literal(raw: bytes) -> bytes:
-    """Encoded text as a PDF literal string: parentheses and backslashes escaped, any
-    byte outside printable ASCII written as an octal escape."""
-    out = bytearray(b"(")
-    for byte in raw:
-        if byte in b"()\\":
-            out += b"\\" + bytes([byte])
-        elif 32 <= byte < 127:
-            out.append(byte)
-        else:
-            out += b"\\%03o" % byte
-    out += b")"
-    return bytes(out)
-
-
-def _byte_width(font: Font, byte: int) -> int:
-    if 32 <= byte < 127:
-        return _ASCII_WIDTHS[font][byte - 32]
-    char = bytes([byte]).decode("cp1252", errors="replace")
-    base = unicodedata.normalize("NFKD", char)[:1]
-    if base and 32 <= ord(base) < 127:
-        return _ASCII_WIDTHS[font][ord(base) - 32]
-    return _DEFAULT_WIDTH
-
-
-def text_width(text: str, font: Font, size: float) -> float:
-    """How wide `text` is set in `font` at `size` points, in points."""
-    return sum(_byte_width(font, byte) for byte in encode(text)) * size / 1000
-
-
-def wrap(text: str, font: Font, size: float, width: float) -> list[str]:
-    """`text` broken into lines no wider than `width`: between words where it can,
-    inside a word that is wider than a whole line on its own. Never an empty list."""
+def wrap(text: str, width_of: Callable[[str], float], width: float) -> list[str]:
+    """`text` broken into lines no wider than `width` (as `width_of` measures them):
+    between words where it can, inside a word that is wider than a whole line on its
+    own. Never an empty list."""
     lines: list[str] = []
     current = ""
     for word in text.split():
         candidate = f"{current} {word}" if current else word
-        if text_width(candidate, font, size) <= width:
+        if width_of(candidate) <= width:
             current = candidate
             continue
         if current:
             lines.append(current)
         current = ""
         for char in word:
-            if current and text_width(current + char, font, size) > width:
+            if current and width_of(current + char) > width:
                 lines.append(current)
                 current = ""
             current += char
@@ -122,15 +85,24 @@ def wrap(text: str, font: Font, size: float, width: float) -> list[str]:
     return lines
 
 
-def _number(value: float) -> bytes:
-    return f"{value:.2f}".rstrip("0").rstrip(".").encode("ascii")
+def _is_right_to_left(text: str) -> bool:
+    """Whether the first strongly directional character of `text` is right-to-left
+    (Arabic, Hebrew...): the Unicode bidirectional algorithm's paragraph direction."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
 
 
 @dataclass
 class Page:
-    """One page's content stream, drawn with coordinates from the bottom-left corner."""
+    """One page's drawing, with coordinates from the bottom-left corner; written out
+    by `Typesetter.document`."""
 
-    operations: list[bytes] = field(default_factory=list)
+    operations: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
 
     def text(
         self,
@@ -142,59 +114,131 @@ class Page:
         size: float = 10,
         align: Literal["left", "right", "center"] = "left",
     ) -> None:
-        """Draw one line of text; with align="right", `x` is where the text ends."""
-        if align != "left":
-            width = text_width(text, font, size)
-            x -= width if align == "right" else width / 2
-        self.operations.append(
-            b"BT /%s %s Tf 1 0 0 1 %s %s Tm %s Tj ET"
-            % (font.encode(), _number(size), _number(x), _number(y), literal(encode(text)))
-        )
+        """Draw one line of text on the baseline `y`; with align="right", `x` is where
+        the text ends."""
+        self.operations.append(("text", (x, y, text, font, size, align)))
 
     def rule(self, x1: float, y1: float, x2: float, y2: float, *, weight: float = 0.5) -> None:
         """Draw a straight line."""
-        self.operations.append(
-            b"%s w %s %s m %s %s l S" % (_number(weight), _number(x1), _number(y1), _number(x2), _number(y2))
-        )
-
-    def content(self) -> bytes:
-        return b"\n".join(self.operations) + b"\n"
+        self.operations.append(("rule", (x1, y1, x2, y2, weight)))
 
 
-def document(pages: list[Page], *, title: str, created: date) -> bytes:
-    """The PDF file of `pages`, with `title` and `created` in its document information."""
-    if not pages:
-        raise ValueError("a PDF needs at least one page")
-    # Objects: 1 catalog, 2 page tree, 3 and 4 the fonts, 5 the information
-    # dictionary, then a page and its content stream for every page.
-    first_page = 6
-    page_refs = b" ".join(b"%d 0 R" % (first_page + 2 * index) for index in range(len(pages)))
-    objects: list[bytes] = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (page_refs, len(pages)),
-        *(
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>" % _BASE_FONTS[font].encode()
-            for font in (REGULAR, BOLD)
-        ),
-        b"<< /Title %s /Producer (invoice_service) /CreationDate (D:%s000000Z) >>"
-        % (literal(title.encode("ascii", errors="replace")), created.strftime("%Y%m%d").encode()),
-    ]
-    for index, page in enumerate(pages):
-        content = page.content()
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] "
-            b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>"
-            % (PAGE_WIDTH, PAGE_HEIGHT, first_page + 2 * index + 1)
-        )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
+class Typesetter:
+    """One PDF document's fonts: measures text for the layout, then writes the pages.
 
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")  # the binary comment marks the file as binary
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    `texts` is every text the document will show: it decides which fonts beyond Noto
+    Sans (Arabic, CJK) the document loads and embeds."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        from fpdf import FPDF  # lazy: see the module's docstring
+
+        self._pdf: FPDF = FPDF(unit="pt", format=(PAGE_WIDTH, PAGE_HEIGHT))
+        self._pdf.set_auto_page_break(False)
+        self._pdf.set_margins(0, 0, 0)
+        self._pdf.c_margin = 0
+        self._widths: dict[tuple[str, Font, float], float] = {}
+        # Noto Sans always (the invoice's own text); each further family only while the
+        # texts have a character the families so far lack: a Latin-script invoice
+        # loads and embeds none of them.
+        characters = {ord(char) for char in "".join(texts)}
+        self._covered: set[int] = set()
+        families = []
+        for family in (_LATIN, _ARABIC, _CJK):
+            if families and characters <= self._covered:
+                break
+            self._add_family(family)
+            families.append(family)
+        self._families = families
+        # Text Noto Sans sets alone, left to right, with no combining mark to place (most
+        # of an invoice) is written without shaping or fallback: fpdf2's plain path, many
+        # times faster.
+        latin = [set(self._pdf.fonts[_LATIN + style].cmap) for style in _FONT_FILES[_LATIN]]  # type: ignore[union-attr]
+        self._plain: set[int] = {
+            code
+            for code in set.intersection(*latin)
+            if not unicodedata.combining(chr(code)) and unicodedata.bidirectional(chr(code)) not in ("R", "AL", "AN")
+        }
+
+    def _add_family(self, family: str) -> None:
+        for style, file in _FONT_FILES[family].items():
+            self._pdf.add_font(family, style, FONTS_DIR / file)
+            self._covered |= set(self._pdf.fonts[family + style].cmap)  # type: ignore[union-attr]
+
+    def printable(self, text: str) -> str:
+        """`text` as the document shows it: control characters and line or paragraph
+        separators as spaces, and a character none of the fonts has as "?" (an
+        invisible formatting character, such as a direction mark, is left out)."""
+        covered = self._covered
+        out = []
+        for char in text:
+            category = unicodedata.category(char)
+            if category == "Cc" or category in ("Zl", "Zp"):
+                out.append(" ")
+            elif ord(char) in covered:
+                out.append(char)
+            elif category != "Cf":
+                out.append("?")
+        return "".join(out)
+
+    def _set_font(self, text: str, font: Font, size: float) -> None:
+        if all(ord(char) in self._plain for char in text):
+            self._pdf.set_text_shaping(use_shaping_engine=False)
+            self._pdf.set_fallback_fonts([])
+            self._pdf.set_font(_LATIN, _STYLE[font], size)
+            return
+        # HarfBuzz shapes the text (joined Arabic letters, placed marks) and fpdf2 orders
+        # right-to-left runs by the bidirectional algorithm. A character the current font
+        # lacks is taken from the first font that has it; bold CJK text, with no bold CJK
+        # font, from the regular one (exact_match=False).
+        self._pdf.set_text_shaping(use_shaping_engine=True)
+        self._pdf.set_fallback_fonts(self._families, exact_match=False)
+        # Right-to-left text starts in the Arabic font, so its spaces and digits come
+        # from the same font as its letters and the run stays one piece of text.
+        family = _ARABIC if _ARABIC in self._families and _is_right_to_left(text) else _LATIN
+        self._pdf.set_font(family, _STYLE[font], size)
+
+    def width(self, text: str, font: Font, size: float) -> float:
+        """How wide `text` is set in `font` at `size` points, in points, as it is drawn
+        (shaped where it needs shaping: Arabic letter forms, marks, other fonts)."""
+        key = (text, font, size)
+        if key not in self._widths:  # wrapping measures the same words again and again
+            text = self.printable(text)
+            self._set_font(text, font, size)
+            self._widths[key] = float(self._pdf.get_string_width(text))
+        return self._widths[key]
+
+    def wrap(self, text: str, font: Font, size: float, width: float) -> list[str]:
+        """`text` broken into lines no wider than `width` (see `wrap`)."""
+        return wrap(self.printable(text), lambda line: self.width(line, font, size), width)
+
+    def document(self, pages: list[Page], *, title: str, created: date) -> bytes:
+        """The PDF file of `pages`, with `title` and `created` in its document information."""
+        if not pages:
+            raise ValueError("a PDF needs at least one page")
+        pdf = self._pdf
+        pdf.set_title(title)
+        pdf.set_producer("invoice_service")
+        pdf.set_creation_date(datetime.combine(created, time(), tzinfo=UTC))
+        for page in pages:
+            pdf.add_page()
+            for kind, arguments in page.operations:
+                if kind == "text":
+                    self._draw_text(*arguments)  # type: ignore[arg-type]
+                else:
+                    self._draw_rule(*arguments)  # type: ignore[arg-type]
+        return bytes(pdf.output())
+
+    def _draw_text(self, x: float, y: float, text: str, font: Font, size: float, align: str) -> None:
+        text = self.printable(text)
+        if not text.strip():
+            return
+        width = self.width(text, font, size)
+        self._set_font(text, font, size)
+        if align != "left":
+            x -= width if align == "right" else width / 2
+        self._pdf.set_xy(x, PAGE_HEIGHT - y - _BASELINE * size)
+        self._pdf.cell(w=width, h=size, text=text)
+
+    def _draw_rule(self, x1: float, y1: float, x2: float, y2: float, weight: float) -> None:
+        self._pdf.set_line_width(weight)
+        self._pdf.line(x1, PAGE_HEIGHT - y1, x2, PAGE_HEIGHT - y2)

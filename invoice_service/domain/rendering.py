@@ -1,8 +1,8 @@
 """The invoice as HTML (from a jinja2 template) and as PDF (laid out here).
 
 Pure (invoice in, document out), so the domain tests render the real documents.
-jinja2 and its Environment are loaded on the first HTML render, not at import; the
-PDF needs only the standard library (see pdf.py).
+jinja2 and its Environment are loaded on the first HTML render, and the PDF library on
+the first PDF render (see pdf.py), not at import.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from invoice_service.domain.model import Invoice
-from invoice_service.domain.pdf import BOLD, PAGE_HEIGHT, REGULAR, Font, Page, document, wrap
+from invoice_service.domain.pdf import BOLD, PAGE_HEIGHT, REGULAR, Font, Page, Typesetter
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -62,7 +62,7 @@ def render_invoice_html(invoice: Invoice) -> str:
 _LEFT, _RIGHT = 50, 545
 _TOP, _BOTTOM = PAGE_HEIGHT - 50, 60  # below _BOTTOM only the footer
 _MIDDLE = 305  # where the second column of addresses starts
-_META_LABEL = 300  # labels of number, date and order; their values end at _RIGHT
+_META_LABEL = 290  # labels of number, date and order; their values end at _RIGHT
 _ITEM, _ITEM_WIDTH = _LEFT, 185
 _SKU, _SKU_WIDTH = 245, 100
 _QUANTITY, _UNIT_PRICE = 385, 465  # right edges; the amount ends at _RIGHT
@@ -73,8 +73,9 @@ _TOTALS_HEIGHT = 90  # the totals block and the VAT note, kept together
 class _PdfLayout:
     """Lays the invoice out top to bottom, starting a new page when one is full."""
 
-    def __init__(self, invoice: Invoice) -> None:
+    def __init__(self, invoice: Invoice, fonts: Typesetter) -> None:
         self.invoice = invoice
+        self.fonts = fonts
         self.pages = [Page()]
         self.y: float = _TOP
 
@@ -101,7 +102,7 @@ class _PdfLayout:
         page.text(_LEFT, top, invoice.seller.name, font=BOLD, size=14)
         page.text(_RIGHT, top, "INVOICE", font=BOLD, size=18, align="right")
         self.y = top - 20
-        self.lines(_LEFT, wrap(invoice.seller.address, REGULAR, 9, _META_LABEL - _LEFT - 15), size=9)
+        self.lines(_LEFT, self.fonts.wrap(invoice.seller.address, REGULAR, 9, _META_LABEL - _LEFT - 15), size=9)
         self.lines(_LEFT, [f"VAT ID: {invoice.seller.vat_id}"], size=9)
         seller_bottom = self.y
 
@@ -112,7 +113,7 @@ class _PdfLayout:
             ("Order", invoice.order_id),
         ):
             page.text(_META_LABEL, self.y, label, font=BOLD, size=9)
-            for line in wrap(value, REGULAR, 9, _RIGHT - _META_LABEL - 75):
+            for line in self.fonts.wrap(value, REGULAR, 9, _RIGHT - _META_LABEL - 75):
                 page.text(_RIGHT, self.y, line, size=9, align="right")
                 self.y -= 12
             self.y -= 2
@@ -124,7 +125,7 @@ class _PdfLayout:
         page.text(_MIDDLE, self.y, "Ship to", font=BOLD, size=_BODY)
         self.y -= _LEADING + 2
         width = _MIDDLE - _LEFT - 15
-        bill_to, ship_to = _address_lines(invoice.bill_to, width), _address_lines(invoice.ship_to, width)
+        bill_to, ship_to = self.address_lines(invoice.bill_to, width), self.address_lines(invoice.ship_to, width)
         for index in range(max(len(bill_to), len(ship_to))):
             if index < len(bill_to):
                 page.text(_LEFT, self.y, bill_to[index], size=_BODY)
@@ -147,8 +148,8 @@ class _PdfLayout:
         invoice = self.invoice
         self.table_header()
         for line in invoice.lines:
-            item = wrap(line.name, REGULAR, _BODY, _ITEM_WIDTH)
-            sku = wrap(line.sku, REGULAR, _BODY, _SKU_WIDTH)
+            item = self.fonts.wrap(line.name, REGULAR, _BODY, _ITEM_WIDTH)
+            sku = self.fonts.wrap(line.sku, REGULAR, _BODY, _SKU_WIDTH)
             height = _LEADING * max(len(item), len(sku)) + 4
             if self.y - height < _BOTTOM:
                 self.ensure_room(height)
@@ -190,19 +191,35 @@ class _PdfLayout:
             page.text(_LEFT, 32, f"Invoice {invoice.invoice_number} - order {invoice.order_id}", size=8)
             page.text(_RIGHT, 32, f"Page {number} of {count}", size=8, align="right")
 
+    def address_lines(self, address: Address, width: float) -> list[str]:
+        parts = [part for part in _address_parts(address) if part]
+        return [line for part in parts for line in self.fonts.wrap(part, REGULAR, _BODY, width)]
 
-def _address_lines(address: Address, width: float) -> list[str]:
-    parts = [address.name, address.line1, address.line2, f"{address.postal_code} {address.city}", address.country]
-    return [line for part in parts if part for line in wrap(part, REGULAR, _BODY, width)]
+
+def _address_parts(address: Address) -> list[str | None]:
+    return [address.name, address.line1, address.line2, f"{address.postal_code} {address.city}", address.country]
+
+
+def _texts(invoice: Invoice) -> list[str]:
+    """Every text of the invoice that comes from outside the code: what decides the
+    fonts the document needs."""
+    seller = invoice.seller
+    texts = [seller.name, seller.address, seller.vat_id, invoice.invoice_number, invoice.order_id, invoice.currency]
+    for address in (invoice.bill_to, invoice.ship_to):
+        texts += [part for part in _address_parts(address) if part]
+    for line in invoice.lines:
+        texts += [line.name, line.sku]
+    return texts
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice as a PDF 1.4 file: one A4 page for an ordinary order; the lines
+    """The invoice as a PDF file: one A4 page for an ordinary order; the lines
     continue on further pages when there are too many for one."""
-    layout = _PdfLayout(invoice)
+    fonts = Typesetter(_texts(invoice))
+    layout = _PdfLayout(invoice, fonts)
     layout.header()
     layout.addresses()
     layout.table()
     layout.totals()
     layout.footers()
-    return document(layout.pages, title=f"Invoice {invoice.invoice_number}", created=invoice.issued_on)
+    return fonts.document(layout.pages, title=f"Invoice {invoice.invoice_number}", created=invoice.issued_on)

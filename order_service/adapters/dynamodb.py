@@ -220,10 +220,12 @@ class DynamoDBOrderStore:
     def _outbox_entry(self, event: Event[Any]) -> dict[str, Any]:
         body = json.loads(event.model_dump_json())
         token = body["data"].pop("payment_token", None)
+        # No TTL: an entry leaves only once its event was published (relay or sweeper);
+        # the sweeper republishes what has waited too long, by `queued_at`.
         entry: dict[str, Any] = {
             "event_id": event.event_id,
             "order_id": event.order_id,
-            "expiration": int(time.time()) + OUTBOX_TTL_SECONDS,
+            "queued_at": int(time.time()),
         }
         if token is not None:
             if self.sealer is None:

@@ -1,7 +1,7 @@
 """The REST API: GET /products, POST /orders, GET /orders/{order_id}, GET /openapi.json.
 
 API Gateway's Cognito authorizer has checked the ID token before we run; the caller
-is whoever its claims say (`sub`, `email`).
+is whoever its claims say (`sub`, `email`), and only once `email_verified` is true.
 
 GET /openapi.json is the OpenAPI document, generated from the routes below and their
 pydantic models when it is first asked for (nothing of it is built at import).
@@ -13,7 +13,7 @@ import json
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -64,7 +64,20 @@ def _parse_json(body: str) -> Any:
         raise json.JSONDecodeError(f"unreadable JSON ({type(error).__name__})", body, 0) from error
 
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_json)
+def _cors() -> CORSConfig | None:
+    """The web console's origin is the only one a browser may call from (API Gateway answers
+    the preflight; these are the headers on the answers themselves)."""
+    if not settings.console_origin:
+        return None
+    return CORSConfig(
+        allow_origin=settings.console_origin,
+        allow_headers=["Idempotency-Key"],
+        expose_headers=["Idempotent-Replayed"],
+        max_age=600,
+    )
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_json, cors=_cors())
 
 
 class Unauthorized(OrderError):
@@ -80,11 +93,28 @@ def _error(status: int, code: str, message: str, details: list[dict[str, Any]] |
     return _json(status, ErrorResponse(error=ErrorDetail(code=code, message=message, details=details or [])))
 
 
-def current_customer() -> Customer:
+class EmailNotVerified(OrderError):
+    code = "EMAIL_NOT_VERIFIED"
+    http_status = 403
+
+
+def _verified_claims() -> dict[str, Any]:
+    """The ID token's claims, once it names a customer whose email Cognito verified.
+
+    Until `email_verified` is true, `email` is only an address someone typed: mailing it
+    would let anyone make the shop's SES identity write to any address. API Gateway (REST)
+    passes every claim as a string ("true"/"false"); a missing claim is not verified."""
     authorizer = app.current_event.request_context.authorizer
     claims = (authorizer.claims or {}) if authorizer else {}
     if not claims.get("sub") or not claims.get("email"):
         raise Unauthorized("no valid identity token")
+    if str(claims.get("email_verified", "")).lower() != "true":
+        raise EmailNotVerified("verify your email address first: this token's email is not verified")
+    return dict(claims)
+
+
+def current_customer() -> Customer:
+    claims = _verified_claims()
     return Customer(customer_id=claims["sub"], email=claims["email"])
 
 
@@ -114,6 +144,10 @@ BUSY = _documented(
     "Retry after `Retry-After` seconds, with the same Idempotency-Key",
     ErrorResponse,
     headers={"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}}},
+)
+UNVERIFIED = _documented(
+    "EMAIL_NOT_VERIFIED: the ID token's `email_verified` claim is not true (confirm the address first)",
+    ErrorResponse,
 )
 INVALID = _documented(
     "VALIDATION_ERROR: the request does not match the schema; `details` names the fields", ErrorResponse
@@ -167,6 +201,7 @@ IdempotencyKey = Annotated[
         ),
         400: _documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
         401: UNAUTHORIZED,
+        403: UNVERIFIED,
         409: _documented(
             "OUT_OF_STOCK: a quantity above available stock (`details` names the SKUs); "
             "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with another body",
@@ -207,6 +242,7 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
     responses={
         200: _documented("The order", OrderView),
         401: UNAUTHORIZED,
+        403: UNVERIFIED,
         404: _documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse),
         422: INVALID,
     },
@@ -232,6 +268,7 @@ NOT_FOUND = _documented("ORDER_NOT_FOUND: no such order, or another customer's",
         200: _documented("A page of orders", OrderPage),
         400: _documented("INVALID_CURSOR: `next` is not a cursor this API gave the caller", ErrorResponse),
         401: UNAUTHORIZED,
+        403: UNVERIFIED,
         422: INVALID,
     },
 )
@@ -257,6 +294,7 @@ def list_orders(
     responses={
         202: _documented("The order, cancelled (the refund, if any, follows)", OrderView),
         401: UNAUTHORIZED,
+        403: UNVERIFIED,
         404: NOT_FOUND,
         409: _documented(
             "ORDER_ALREADY_SHIPPED, or ORDER_NOT_CANCELLABLE (its payment failed or it could not ship)",
@@ -281,7 +319,13 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
     description="State, amount, currency, the provider's charge id and any refunds; never the payment token.",
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
-    responses={200: _documented("The payment", PaymentView), 401: UNAUTHORIZED, 404: NOT_FOUND, 422: INVALID},
+    responses={
+        200: _documented("The payment", PaymentView),
+        401: UNAUTHORIZED,
+        403: UNVERIFIED,
+        404: NOT_FOUND,
+        422: INVALID,
+    },
 )
 def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
@@ -297,6 +341,7 @@ def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> 
     responses={
         200: _documented("The link", InvoiceLink),
         401: UNAUTHORIZED,
+        403: UNVERIFIED,
         404: _documented("ORDER_NOT_FOUND, or INVOICE_NOT_READY (not invoiced yet)", ErrorResponse),
         422: INVALID,
     },
@@ -345,7 +390,11 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
         200: _documented("The product as it now is", ProductView),
         400: _documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
         401: UNAUTHORIZED,
-        403: _documented("FORBIDDEN: the caller is not in the group `admin`", ErrorResponse),
+        403: _documented(
+            "FORBIDDEN: the caller is not in the group `admin`; EMAIL_NOT_VERIFIED: the ID token's "
+            "`email_verified` claim is not true",
+            ErrorResponse,
+        ),
         404: _documented("PRODUCT_NOT_FOUND: a new SKU without name and price", ErrorResponse),
         422: INVALID,
         503: BUSY,
@@ -368,8 +417,7 @@ def invoice_links() -> InvoiceLinks:
 def caller_groups() -> set[str]:
     """The caller's Cognito groups. The claim arrives as text: `admin`, `[admin staff]`
     (API Gateway REST) or `admin,staff`."""
-    authorizer = app.current_event.request_context.authorizer
-    raw = str(((authorizer.claims or {}) if authorizer else {}).get("cognito:groups", ""))
+    raw = str(_verified_claims().get("cognito:groups", ""))
     return {group for group in raw.strip("[]").replace(",", " ").split() if group}
 
 

@@ -2,11 +2,15 @@
 
 A DynamoDB stream consumer of the outbox table (payment tokens wait there sealed
 with KMS; the relay unseals them just before publishing). An order, its stock reservation and
-its ORDER_CREATED are written in one transaction, and this relay publishes the event,
-so an order that was stored always reaches the topic, even when SNS is down at the
-time: the stream record fails, is retried, and is published once SNS answers.
-Publishing twice (a retry after a publish whose entry delete failed) is harmless: the
-event keeps its event_id and every consumer is idempotent on it.
+its ORDER_CREATED are written in one transaction, and this relay publishes the event
+within a second. When SNS is down the stream record fails and is retried, a bounded
+number of times (the stream mapping's MaximumRetryAttempts and MaximumRecordAgeInSeconds;
+then its batch is reported to the relay's on-failure queue and the shard moves on). The
+entry stays in the outbox until it is published, so the sweeper (sweep_outbox.py)
+publishes whatever the relay could not: a stored order always reaches the topic.
+Publishing twice (a retry after a publish whose entry delete failed, or the relay and
+the sweeper racing) is harmless: the event keeps its event_id and every consumer is
+idempotent on it.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 def relay_record(record: DynamoDBRecord) -> None:
     if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
-        return  # the relay's own deletes, and TTL expiries
+        return  # the deletes of published entries
     event = store.outbox_event(record.dynamodb.new_image)
     logger.set_correlation_id(event.order_id)
     publisher.publish(event)

@@ -55,3 +55,51 @@ def test_only_the_topic_may_send_to_the_consumer_queues():
     assert queues == {subscription.queue for subscription in SUBSCRIPTIONS}
     assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "OrderEventsTopic"}}}
+
+
+# ------------------------------------------------------------------ the outbox
+def _alarms() -> list[dict]:
+    return [a["Properties"] for a in resources("AWS::CloudWatch::Alarm").values()]
+
+
+def test_the_outbox_relay_gives_up_on_a_record_in_bounded_time_and_reports_it_to_an_alarmed_queue():
+    [stream] = [
+        e["Properties"]
+        for e in functions()["OrderOutboxFunction"]["Properties"]["Events"].values()
+        if e["Type"] == "DynamoDB"
+    ]
+    failed_queue = stream["DestinationConfig"]["OnFailure"]["Destination"]["GetAtt"][0]
+
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 0 <= stream["MaximumRetryAttempts"] <= 100
+    # Long enough to ride out a short outage, well inside the stream's 24-hour retention.
+    assert 60 <= stream["MaximumRecordAgeInSeconds"] <= 3600
+    assert failed_queue in resources("AWS::SQS::Queue")
+    assert any(
+        a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        and a["Dimensions"] == [{"Name": "QueueName", "Value": {"GetAtt": [failed_queue, "QueueName"]}}]
+        and a["Threshold"] == 0
+        for a in _alarms()
+    )
+
+
+def test_outbox_entries_have_no_ttl_and_a_scheduled_sweeper_publishes_what_waits():
+    outbox = resources("AWS::DynamoDB::Table")["OutboxTable"]["Properties"]
+    sweeper = functions()["OrderOutboxSweepFunction"]["Properties"]
+    [schedule] = [e["Properties"] for e in sweeper["Events"].values() if e["Type"] == "Schedule"]
+    sweep_after = int(sweeper["Environment"]["Variables"]["OUTBOX_SWEEP_AFTER_SECONDS"])
+
+    assert "TimeToLiveSpecification" not in outbox  # nothing may delete an unpublished entry
+    assert schedule["Schedule"] == "rate(5 minutes)"
+    assert 60 <= sweep_after <= 900
+    [backlog] = [a for a in _alarms() if a["MetricName"] == "OutboxOldestEntryAge"]
+    assert (
+        backlog["Namespace"]
+        == template()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    )
+    assert backlog["Dimensions"] == [
+        {"Name": "service", "Value": sweeper["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]}
+    ]
+    assert backlog["Threshold"] == 900 and backlog["TreatMissingData"] == "breaching"
+    assert backlog["Period"] > 300  # one sweep every 5 minutes: every period holds one report

@@ -26,7 +26,8 @@ from tests.contract.template import functions, resources
 REACH_TABLE = """
 function            | sqs              | dynamodb                                               | sns              | s3            | ses            | kms
 OrderApiFunction    |                  | OrdersTable ProductsTable OutboxTable IdempotencyTable |                  | InvoiceBucket |                | PaymentTokenKey
-OrderOutboxFunction |                  | OutboxTable                                            | OrderEventsTopic |               |                | PaymentTokenKey
+OrderOutboxFunction | OutboxRelayFailedQueue | OutboxTable                                      | OrderEventsTopic |               |                | PaymentTokenKey
+OrderOutboxSweepFunction |             | OutboxTable                                            | OrderEventsTopic |               |                | PaymentTokenKey
 OrderStatusFunction | OrderStatusQueue | OrdersTable ProductsTable                              |                  |               |                |
 InvoiceFunction     | InvoiceQueue     | IdempotencyTable                                       | OrderEventsTopic | InvoiceBucket |                |
 BillingFunction     | BillingQueue     | IdempotencyTable PaymentsTable                         | OrderEventsTopic |               |                |

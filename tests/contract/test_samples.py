@@ -11,6 +11,7 @@ from events import catalogue, samples
 from events.catalogue import SUBSCRIPTIONS
 from events.models import parse_event
 from order_service.models.api import PlaceOrderRequest
+from order_service.models.sweep import SweepRequest
 from tests.contract.template import functions
 
 GENERATED = samples.generate()
@@ -45,6 +46,13 @@ def test_the_outbox_sample_carries_a_valid_event():
     [record] = sample["Records"]
     assert record["eventName"] == "INSERT"
     assert parse_event(record["dynamodb"]["NewImage"]["event"]["S"]).event_type == "ORDER_CREATED"
+
+
+def test_the_sweeper_sample_is_a_scheduled_event_that_sweeps_at_the_configured_age():
+    sample = json.loads((samples.SAMPLES_DIR / "OrderOutboxSweepFunction.json").read_text())
+
+    assert sample["detail-type"] == "Scheduled Event"
+    assert SweepRequest.model_validate(sample).older_than_seconds is None
 
 
 def test_the_api_sample_is_a_valid_order_request():

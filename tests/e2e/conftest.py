@@ -1,11 +1,13 @@
 """The end-to-end tier: the whole stack deployed on MiniStack, driven through its
-public interfaces only (HTTP API, Cognito, the emulator's SES message list).
+public interfaces only (HTTP API, Cognito, and the mailbox the emails reach by SMTP).
 
-By default the session starts its own MiniStack on a spare loopback port (so a stack
-left running by `make run` is not disturbed), builds and deploys template.yaml to it
-with the SAM CLI, and stops it at the end. Point it at an existing stack with
-E2E_ENDPOINT_URL (a running MiniStack) or E2E_TARGET=aws (your AWS credentials and
-STACK_NAME); on AWS the tests that read SES mail are skipped.
+By default the session starts its own SMTP server (scripts/mailserver.py, delivering
+to .local/e2e-maildir) and its own MiniStack relaying SES mail to it, both on spare
+loopback ports (so a stack left running by `make run` is not disturbed), builds and
+deploys template.yaml with the SAM CLI, and stops both at the end. Point it at an
+existing stack with E2E_ENDPOINT_URL (a running MiniStack; its mail is read from
+E2E_MAILDIR, default .local/maildir, the one `make run` fills) or E2E_TARGET=aws (your
+AWS credentials and STACK_NAME); on AWS the tests that read emails are skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.mailbox import MAILDIR, ReceivedEmail
 from scripts.stack import DEMO_CATALOGUE, STACK_NAME, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +58,37 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _start_mail_server(maildir: Path, logs: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The session's own SMTP server, delivering to a Maildir emptied first."""
+    shutil.rmtree(maildir, ignore_errors=True)
+    port_file = logs / "smtp-e2e.port"
+    port_file.unlink(missing_ok=True)
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "scripts.mailserver", "--maildir", str(maildir), "--port-file", str(port_file)],
+        cwd=ROOT,
+        stdout=(logs / "smtp-e2e.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (port_file.exists() and port_file.read_text().strip()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                _stop(process)
+            pytest.fail(f"the mail server did not start; see {logs / 'smtp-e2e.log'}")
+        time.sleep(0.1)
+    return process, int(port_file.read_text())
+
+
 def _tool(env_name: str, venv_path: str) -> str:
     path = os.environ.get(env_name) or str(ROOT / venv_path)
     if not Path(path).exists():
@@ -72,13 +106,18 @@ def _run(cmd: list[str], env: dict[str, str], log: Path) -> None:
         pytest.fail(f"{cmd[0]} {cmd[1]} failed (exit {result.returncode}); log {log}:\n{tail}")
 
 
+# The browser tests' console server listens here; the deployed API's CORS allows its origin.
+CONSOLE_PORT = int(os.environ.get("E2E_CONSOLE_PORT") or _free_port())
+
+
 def _deploy(endpoint: str, log: Path) -> None:
     sam = _tool("SAM_CLI", ".venv-sam/bin/sam")
     arch = os.environ.get("LOCAL_ARCH") or ("arm64" if os.uname().machine in ("arm64", "aarch64") else "x86_64")
     pyver = os.environ.get("LOCAL_PY") or "{}.{}".format(*sys.version_info[:2])
     params = (
         f"PythonRuntime=python{pyver} Architecture={arch} TracingEnabled=false "
-        "SenderEmail=orders@shop.local DeliveryDelaySeconds=2"
+        "SenderEmail=orders@shop.local SenderName=Shop ReplyToEmail=help@shop.local DeliveryDelaySeconds=2 "
+        f"HostConsole=false ConsoleOrigin=http://127.0.0.1:{CONSOLE_PORT}"
     )
     env = {
         **os.environ,
@@ -125,43 +164,48 @@ def stack() -> Iterator[Stack]:
         yield Stack.load(endpoint_url="")
         return
     endpoint = os.environ.get("E2E_ENDPOINT_URL")
-    process = None
-    if not endpoint:
-        ministack = _tool("MINISTACK_BIN", ".venv-ministack/bin/ministack")
-        port = _free_port()
-        endpoint = f"http://127.0.0.1:{port}"
-        logs = ROOT / ".local"
-        logs.mkdir(exist_ok=True)
-        log = (logs / "ministack-e2e.log").open("w")
-        process = subprocess.Popen(  # noqa: S603
-            [ministack],
-            env={**os.environ, "BIND_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), "IOT_MTLS_ENABLED": "false"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while not _healthy(endpoint):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"MiniStack did not start; see {logs / 'ministack-e2e.log'}")
-            time.sleep(0.3)
-    for key, value in {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
-        os.environ[key] = value
+    maildir = Path(os.environ.get("E2E_MAILDIR") or MAILDIR)
+    processes: list[subprocess.Popen[bytes]] = []
     try:
-        if process is not None:
+        if not endpoint:
+            ministack = _tool("MINISTACK_BIN", ".venv-ministack/bin/ministack")
+            logs = ROOT / ".local"
+            logs.mkdir(exist_ok=True)
+            maildir = logs / "e2e-maildir"
+            mail_server, smtp_port = _start_mail_server(maildir, logs)
+            processes.append(mail_server)
+            port = _free_port()
+            endpoint = f"http://127.0.0.1:{port}"
+            log = (logs / "ministack-e2e.log").open("w")
+            env = {
+                **os.environ,
+                "BIND_HOST": "127.0.0.1",
+                "GATEWAY_PORT": str(port),
+                "IOT_MTLS_ENABLED": "false",
+                # MiniStack's SES relay: every email (Cognito's codes too) goes out by SMTP.
+                "SMTP_HOST": f"127.0.0.1:{smtp_port}",
+            }
+            process = subprocess.Popen(  # noqa: S603
+                [ministack], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            processes.append(process)
+            deadline = time.monotonic() + 60
+            while not _healthy(endpoint):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"MiniStack did not start; see {logs / 'ministack-e2e.log'}")
+                time.sleep(0.3)
+        for key, value in {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
+            os.environ[key] = value
+        if processes:
             deploy_log = ROOT / ".local" / "e2e-deploy.log"
             deploy_log.write_text("")
             _deploy(endpoint, deploy_log)
-        deployed = Stack.load(endpoint_url=endpoint)
+        deployed = Stack.load(endpoint_url=endpoint, maildir=maildir)
         deployed.seed_catalogue(reset=True)
         yield deployed
     finally:
-        if process is not None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        for process in reversed(processes):  # MiniStack first, then the mail server it relays to
+            _stop(process)
         os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
@@ -178,8 +222,9 @@ class Customer:
     def get_order(self, order_id: str) -> object:
         return self.stack.request("GET", f"/orders/{order_id}", token=self.token)
 
-    def emails(self) -> list[dict[str, object]]:
-        return self.stack.sent_emails(to=self.email)
+    def emails(self) -> list[ReceivedEmail]:
+        """This customer's emails in the mailbox, oldest first, parsed as MIME."""
+        return self.stack.emails(to=self.email)
 
 
 @pytest.fixture
@@ -196,7 +241,7 @@ def other_customer(stack: Stack) -> Customer:
 @pytest.fixture
 def needs_inbox(stack: Stack) -> None:
     if not stack.is_local:
-        pytest.skip("reading the emails SES sent needs MiniStack")
+        pytest.skip("reading the emails needs the local mailbox MiniStack relays SES mail to")
 
 
 __all__ = ["DEMO_CATALOGUE", "Customer", "shutil"]

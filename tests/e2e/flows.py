@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from events.samples import sample_order_request
+from scripts.mailbox import ReceivedEmail
 from scripts.stack import Stack
 
 # Where an order's story ends: delivered, declined, or money back (cancelled before
@@ -50,11 +51,11 @@ def wait_final(
     return order
 
 
-def emails_for(customer: Any, order_id: str) -> list[dict[str, Any]]:
-    return [email for email in customer.emails() if order_id in str(email.get("Subject"))]
+def emails_for(customer: Any, order_id: str) -> list[ReceivedEmail]:
+    return [email for email in customer.emails() if order_id in email.subject]
 
 
-def wait_emails(customer: Any, order_id: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+def wait_emails(customer: Any, order_id: str, count: int, timeout: float = 60) -> list[ReceivedEmail]:
     """Wait for `count` emails about the order, then make sure no more arrive."""
     emails = customer.stack.wait_for(lambda: len(emails_for(customer, order_id)) >= count and True, timeout=timeout)
     assert emails, f"expected {count} emails for {order_id}, got {len(emails_for(customer, order_id))}"

@@ -159,3 +159,43 @@ def function_logs(stack: Stack, logical_id: str, since_ms: int) -> list[str]:
         if not page.get("nextToken") or page["nextToken"] == kwargs.get("nextToken"):
             return messages
         kwargs["nextToken"] = page["nextToken"]
+
+
+def relay_mapping(stack: Stack) -> dict[str, Any]:
+    """The outbox relay's stream event source mapping."""
+    lam = stack.client("lambda")
+    [mapping] = lam.list_event_source_mappings(FunctionName=physical_ids(stack)["OrderOutboxFunction"])[
+        "EventSourceMappings"
+    ]
+    return dict(mapping)
+
+
+@contextlib.contextmanager
+def relay_mapping_changed(stack: Stack, **changes: Any) -> Iterator[dict[str, Any]]:
+    """Run with the relay's stream mapping reconfigured (Enabled=False: the relay never
+    sees the stream), then put it back as it was."""
+    lam = stack.client("lambda")
+    mapping = relay_mapping(stack)
+    lam.update_event_source_mapping(UUID=mapping["UUID"], **changes)
+    try:
+        yield mapping
+    finally:
+        restore = {key: mapping[key] for key in changes if key != "Enabled"}
+        if "Enabled" in changes:
+            restore["Enabled"] = mapping.get("State", "Enabled") == "Enabled"
+        lam.update_event_source_mapping(UUID=mapping["UUID"], **restore)
+
+
+def sweep_outbox(stack: Stack, **payload: Any) -> dict[str, Any]:
+    """Invoke the outbox sweeper now, as an operator would (e.g. older_than_seconds=0)."""
+    response = stack.client("lambda").invoke(
+        FunctionName=physical_ids(stack)["OrderOutboxSweepFunction"], Payload=json.dumps(payload).encode()
+    )
+    result = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, result
+    return dict(result)
+
+
+def outbox_order_ids(stack: Stack) -> set[str]:
+    items = stack.client("dynamodb").scan(TableName=stack.outputs["OutboxTableName"], ConsistentRead=True)["Items"]
+    return {item["order_id"]["S"] for item in items}

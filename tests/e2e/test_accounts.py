@@ -1,14 +1,18 @@
 """The README's account steps, as plain HTTP calls to Cognito: register, confirm with
-the emailed code, log in, refresh, and use the token on the API."""
+the emailed code, log in, refresh, and use the token on the API. And the API's refusal
+of a token whose email is not verified."""
 
 from __future__ import annotations
 
+import base64
 import json
-import re
 import urllib.request
 import uuid
 
 import pytest
+
+from scripts.mailbox import confirmation_code
+from scripts.stack import DEMO_PASSWORD
 
 pytestmark = pytest.mark.usefixtures("needs_inbox")
 
@@ -26,7 +30,7 @@ def _cognito(stack, action: str, body: dict) -> dict:
         return json.loads(response.read() or b"{}")
 
 
-def test_a_customer_registers_confirms_logs_in_and_refreshes_over_plain_http(stack):
+def test_a_customer_registers_confirms_logs_in_and_refreshes_over_plain_http(stack, needs_inbox):
     client = stack.outputs["UserPoolClientId"]
     email = f"e2e-signup-{uuid.uuid4().hex[:8]}@example.com"
     password = "Sup3rSecret!"
@@ -42,8 +46,9 @@ def test_a_customer_registers_confirms_logs_in_and_refreshes_over_plain_http(sta
         },
     )
     assert signed_up["UserConfirmed"] is False
-    code_email = stack.wait_for(lambda: stack.sent_emails(to=email), timeout=20)
-    code = re.search(r"\b(\d{6})\b", code_email[0]["BodyText"] or code_email[0]["Subject"]).group(1)
+    # Cognito's code comes by SMTP into the local mailbox, like every other email.
+    code = stack.wait_for(lambda: confirmation_code(email, stack.maildir), timeout=20)
+    assert code, f"no confirmation code for {email} in {stack.maildir}"
     _cognito(stack, "ConfirmSignUp", {"ClientId": client, "Username": email, "ConfirmationCode": code})
     tokens = _cognito(
         stack,
@@ -67,3 +72,55 @@ def test_a_customer_registers_confirms_logs_in_and_refreshes_over_plain_http(sta
     for token in (tokens["IdToken"], refreshed["IdToken"]):
         mine = stack.request("GET", "/orders", token=token)
         assert mine.status == 200 and mine.body == {"orders": [], "next": None}
+
+
+def _claims(id_token: str) -> dict:
+    payload = id_token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_a_token_whose_email_is_not_verified_is_refused_until_it_is(stack):
+    cognito = stack.client("cognito-idp")
+    pool = stack.outputs["UserPoolId"]
+    email = f"e2e-unverified-{uuid.uuid4().hex[:8]}@example.com"
+    cognito.admin_create_user(
+        UserPoolId=pool,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "false"}],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=DEMO_PASSWORD, Permanent=True)
+    token = stack.login(email)["IdToken"]
+    assert _claims(token)["email_verified"] is False  # Cognito signs what it knows
+
+    body = {
+        "items": [{"sku": "MUG-001", "quantity": 1}],
+        "shipping_address": {"name": "M", "line1": "1 Road", "city": "London", "postal_code": "N1", "country": "GB"},
+        "payment_token": "tok_visa",
+    }
+    answers = [
+        stack.request("POST", "/orders", body, token=token),
+        stack.request("GET", "/orders", token=token),
+        stack.request("GET", f"/orders/{uuid.uuid4()}", token=token),
+        stack.request("DELETE", f"/orders/{uuid.uuid4()}", token=token),
+    ]
+
+    assert [(a.status, a.body["error"]["code"]) for a in answers] == [(403, "EMAIL_NOT_VERIFIED")] * 4, [
+        a.body for a in answers
+    ]
+    if stack.is_local:
+        assert stack.sent_emails(to=email) == []  # nothing was placed, nothing mailed
+
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool, Username=email, UserAttributes=[{"Name": "email_verified", "Value": "true"}]
+    )
+    verified = stack.login(email)["IdToken"]
+    mine = stack.request("GET", "/orders", token=verified)
+    assert mine.status == 200 and mine.body == {"orders": [], "next": None}
+
+
+def test_the_user_pool_keeps_the_verified_email_until_a_new_one_is_verified(stack):
+    pool = stack.client("cognito-idp").describe_user_pool(UserPoolId=stack.outputs["UserPoolId"])["UserPool"]
+
+    assert pool["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"] == ["email"]
+    assert "email" in pool["AutoVerifiedAttributes"]

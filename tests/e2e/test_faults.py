@@ -86,7 +86,7 @@ def test_fifty_orders_survive_a_fifth_of_dependency_calls_failing(stack, custome
     emails = {oid: len(emails_for(who, oid)) for who, oid, _ in placed}
     duplicates = {oid: n for who, oid, (_, want) in placed if (n := emails[oid]) != want}
     assert not duplicates, duplicates
-    subjects = [e["Subject"] for c in customers for e in c.emails()]
+    subjects = [e.subject for c in customers for e in c.emails()]
     assert len(subjects) == len(set(subjects))  # no email twice
     shipped = sum(1 for _, _, (status, _) in placed if status == "DELIVERED")
     assert stack.wait_for(lambda: stock_of(stack, sku) == ORDERS - shipped, timeout=30)

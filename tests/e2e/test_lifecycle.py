@@ -85,7 +85,7 @@ def test_cancel_before_payment_never_charges_and_releases_the_stock(stack, custo
     payment = _payment(customer, order_id)
     assert payment["state"] == "NOT_CHARGED" and payment["charge_id"] is None
     assert "PAYMENT_CONFIRMED" not in _types(customer, order_id)
-    subjects = [e["Subject"] for e in emails_for(customer, order_id)]
+    subjects = [e.subject for e in emails_for(customer, order_id)]
     assert any("cancel" in s.lower() for s in subjects), subjects
     assert not any("payment" in s.lower() or "refund" in s.lower() for s in subjects), subjects
 
@@ -124,7 +124,7 @@ def test_a_shipped_order_cannot_be_cancelled_and_cancelling_twice_is_harmless(st
         first, second = _cancel(customer, twice), _cancel(customer, twice)
     assert first.status == second.status == 202
     settle(6)
-    cancellations = [e for e in emails_for(customer, twice) if "cancel" in e["Subject"].lower()]
+    cancellations = [e for e in emails_for(customer, twice) if "cancel" in e.subject.lower()]
     assert len(cancellations) == 1
     assert stock_of(stack, sku) == 4
 
@@ -159,7 +159,7 @@ def test_delivery_payment_status_and_the_invoice_pdf(stack, customer):
     final = wait_final(customer, order_id)
     assert final["status"] == "DELIVERED" and final["delivered_at"]
     emails = wait_emails(customer, order_id, EMAILS_DELIVERED)
-    assert any("deliver" in e["Subject"].lower() for e in emails)
+    assert any("deliver" in e.subject.lower() for e in emails)
 
     payment = _payment(customer, order_id)
     assert payment["state"] == "CONFIRMED" and payment["charge_id"].startswith("ch_")
@@ -174,8 +174,8 @@ def test_delivery_payment_status_and_the_invoice_pdf(stack, customer):
 
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert link.body["invoice_number"] in text and order_id in text
-    invoice_email = next(e for e in emails if link.body["invoice_number"] in e["Subject"])
-    assert "http" in invoice_email["BodyText"]
+    invoice_email = next(e for e in emails if link.body["invoice_number"] in e.subject)
+    assert "http" in invoice_email.text
 
     stranger = Customer(stack, f"e2e-stranger-{uuid.uuid4().hex[:8]}@example.com")
     assert stack.request("GET", f"/orders/{order_id}/invoice", token=stranger.token).status == 404

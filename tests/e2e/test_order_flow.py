@@ -59,10 +59,10 @@ def test_order_is_priced_by_the_server_and_is_delivered_with_an_email_at_every_s
     emails = wait_emails(customer, order["order_id"], EMAILS_DELIVERED)
     time.sleep(2)  # nothing more may arrive
     emails = emails_for(customer, order["order_id"])
-    assert len(emails) == EMAILS_DELIVERED, [e["Subject"] for e in emails]
-    assert all(order["order_id"] in e["BodyText"] and order["order_id"] in e["BodyHtml"] for e in emails)
-    assert any(final["tracking_number"] in e["BodyText"] for e in emails)
-    assert all(e["Source"] == stack.outputs["SenderEmail"] for e in emails)
+    assert len(emails) == EMAILS_DELIVERED, [e.subject for e in emails]
+    assert all(order["order_id"] in e.text and order["order_id"] in e.html for e in emails)
+    assert any(final["tracking_number"] in e.text for e in emails)
+    assert all(e.sender_address == stack.outputs["SenderEmail"] for e in emails)
     assert stock_of(stack, sku) == 8
 
 
@@ -81,8 +81,8 @@ def test_declined_payment_fails_the_order_releases_stock_and_sends_three_emails(
     wait_emails(customer, order_id, EMAILS_DECLINED)
     time.sleep(2)
     emails = emails_for(customer, order_id)
-    assert len(emails) == EMAILS_DECLINED, [e["Subject"] for e in emails]
-    assert "declined" in emails[-1]["BodyText"].lower()
+    assert len(emails) == EMAILS_DECLINED, [e.subject for e in emails]
+    assert "declined" in emails[-1].text.lower()
 
 
 def test_undeliverable_address_fails_the_shipment_refunds_and_releases_stock(stack, customer):
@@ -103,8 +103,8 @@ def test_undeliverable_address_fails_the_shipment_refunds_and_releases_stock(sta
     wait_emails(customer, order_id, EMAILS_UNDELIVERABLE)
     time.sleep(2)
     emails = emails_for(customer, order_id)
-    assert len(emails) == EMAILS_UNDELIVERABLE, [e["Subject"] for e in emails]
-    assert "00000" not in emails[-1]["Subject"]
+    assert len(emails) == EMAILS_UNDELIVERABLE, [e.subject for e in emails]
+    assert "00000" not in emails[-1].subject
 
 
 def test_quantity_above_stock_is_a_conflict_and_changes_nothing(stack, customer):

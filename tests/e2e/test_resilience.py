@@ -21,11 +21,14 @@ from tests.e2e.flows import (
 from tests.e2e.infra import (
     TopicTap,
     function_env,
+    outbox_order_ids,
     physical_ids,
     queue_depth,
     queue_url,
+    relay_mapping_changed,
     republish,
     settle,
+    sweep_outbox,
     visibility_timeout,
     wait_drained,
 )
@@ -98,6 +101,81 @@ def test_an_order_stored_while_the_topic_is_unreachable_still_ships(stack, custo
     assert len(emails_for(customer, order_id)) == EMAILS_DELIVERED
 
 
+def _order_created(tap: TopicTap, order_id: str) -> list[dict]:
+    return [m for m in tap.for_order(order_id) if json.loads(m["Body"])["event_type"] == "ORDER_CREATED"]
+
+
+def test_the_sweeper_publishes_an_order_whose_stream_record_the_relay_never_processed(stack, customer, tap):
+    sku = new_product(stack, stock=5)
+
+    with relay_mapping_changed(stack, Enabled=False):  # the stream record is never processed
+        placed = customer.post_order(order_body(sku, quantity=1))
+        assert placed.status == 201, placed.body
+        order_id = placed.body["order_id"]
+        settle(3)
+        assert customer.get_order(order_id).body["timeline"] == []
+        assert order_id in outbox_order_ids(stack)
+
+        too_young = sweep_outbox(stack)  # the scheduled sweep: the entry is younger than 5 minutes
+        assert too_young["older_than_seconds"] == 300 and too_young["waiting"] >= 1
+        assert order_id in outbox_order_ids(stack)
+
+        swept = sweep_outbox(stack, older_than_seconds=0)  # the runbook's flush
+        assert swept["republished"] >= 1 and swept["failed"] == 0, swept
+        assert order_id not in outbox_order_ids(stack)
+        assert wait_final(customer, order_id)["status"] == "DELIVERED"
+        wait_emails(customer, order_id, EMAILS_DELIVERED)
+
+    # The relay, back, now publishes its stale record too: the same event, which no
+    # consumer acts on twice.
+    assert stack.wait_for(lambda: len(_order_created(tap, order_id)) == 2, timeout=30), tap.for_order(order_id)
+    assert len({json.loads(m["Body"])["event_id"] for m in _order_created(tap, order_id)}) == 1
+    wait_drained(stack)
+    settle()
+    assert len(emails_for(customer, order_id)) == EMAILS_DELIVERED
+    assert [entry["event_type"] for entry in customer.get_order(order_id).body["timeline"]] == TIMELINE_DELIVERED
+    assert stock_of(stack, sku) == 4
+
+
+def test_a_record_the_relay_gives_up_on_goes_to_the_on_failure_queue_and_the_sweeper_publishes_it(stack, customer, tap):
+    sku = new_product(stack, stock=5)
+    failed_queue = queue_url(stack, "OutboxRelayFailedQueue")
+    sqs = stack.client("sqs")
+    unreachable = "arn:aws:sns:us-east-1:000000000000:no-such-topic"
+
+    # The shortest age AWS allows, so that the relay gives up within the test.
+    with (
+        relay_mapping_changed(stack, MaximumRecordAgeInSeconds=60),
+        function_env(stack, "OrderOutboxFunction", ORDER_EVENTS_TOPIC_ARN=unreachable),
+    ):
+        placed = customer.post_order(order_body(sku, quantity=1))
+        assert placed.status == 201, placed.body
+        order_id = placed.body["order_id"]
+        reports = stack.wait_for(
+            lambda: sqs.receive_message(QueueUrl=failed_queue, MaxNumberOfMessages=10).get("Messages", []),
+            timeout=150,
+            interval=2,
+        )
+        assert reports, "the relay never gave up on the record"
+        [report] = reports
+        record = json.loads(report["Body"])
+        outbox = stack.client("dynamodb").describe_table(TableName=stack.outputs["OutboxTableName"])["Table"]
+        assert record["DDBStreamBatchInfo"]["streamArn"] == outbox["LatestStreamArn"]  # keys, not the event
+        assert record["DDBStreamBatchInfo"]["batchSize"] >= 1
+        sqs.delete_message(QueueUrl=failed_queue, ReceiptHandle=report["ReceiptHandle"])
+        assert customer.get_order(order_id).body["timeline"] == []
+        assert order_id in outbox_order_ids(stack)  # the entry outlives its stream record
+
+    swept = sweep_outbox(stack, older_than_seconds=0)
+
+    assert swept["republished"] >= 1 and swept["failed"] == 0, swept
+    assert wait_final(customer, order_id)["status"] == "DELIVERED"
+    wait_emails(customer, order_id, EMAILS_DELIVERED)
+    settle()
+    assert len(_order_created(tap, order_id)) == 1  # the relay moved on: only the sweeper published
+    assert queue_depth(stack, failed_queue) == 0
+
+
 def test_a_client_retry_with_the_same_idempotency_key_makes_one_order(stack, customer):
     sku = new_product(stack, stock=5)
     key = {"Idempotency-Key": f"e2e-{uuid.uuid4()}"}
@@ -114,7 +192,7 @@ def test_a_client_retry_with_the_same_idempotency_key_makes_one_order(stack, cus
     assert wait_final(customer, order_id)["status"] == "DELIVERED"
     wait_emails(customer, order_id, EMAILS_DELIVERED)
     settle()
-    assert len({e["Subject"] for e in customer.emails()}) == EMAILS_DELIVERED  # one order's emails, once each
+    assert len({e.subject for e in customer.emails()}) == EMAILS_DELIVERED  # one order's emails, once each
     assert stock_of(stack, sku) == 3
 
 

@@ -16,10 +16,11 @@ XSS_NAME = "<script>alert(1)</script>"
 ESCAPED_NAME = "&lt;script&gt;alert(1)&lt;/script&gt;"
 SUCCESS_TOKEN = "tok_visa"  # the simulated provider's accepted token
 DECLINED_TOKEN = "tok_chargeDeclined"
-# Functions that never see an order which ships (none today); every other function's
-# logs must mention such an order, which proves these are the logs being read.
-NOT_ON_THE_SHIPPED_PATH: set[str] = set()
-NOT_ON_THE_DECLINED_PATH = {"ShipmentFunction", "DeliveryFunction"}
+# Functions that never see an order which ships (the sweeper only sees what the relay
+# failed to publish); every other function's logs must mention such an order, which
+# proves these are the logs being read.
+NOT_ON_THE_SHIPPED_PATH = {"OrderOutboxSweepFunction"}
+NOT_ON_THE_DECLINED_PATH = {"ShipmentFunction", "DeliveryFunction", "OrderOutboxSweepFunction"}
 
 
 def test_a_script_in_the_shipping_name_is_escaped_in_every_email(stack, customer, needs_inbox):
@@ -34,9 +35,9 @@ def test_a_script_in_the_shipping_name_is_escaped_in_every_email(stack, customer
     emails = wait_emails(customer, order_id, EMAILS_DELIVERED)
     assert len(emails) == EMAILS_DELIVERED
     for email in emails:
-        html = email["BodyHtml"]
-        assert ESCAPED_NAME in html, email["Subject"]
-        assert "<script" not in html.lower(), email["Subject"]
+        html = email.html
+        assert ESCAPED_NAME in html, email.subject
+        assert "<script" not in html.lower(), email.subject
 
 
 # ------------------------------------------------------------------ logs

@@ -1,13 +1,17 @@
-"""email_service's customer-event handler in-process against moto (SES v2)."""
+"""email_service's customer-event handler in-process against moto (SES SendRawEmail)."""
 
 from __future__ import annotations
 
+import email as email_parser
 import html
 import io
 import json
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from types import ModuleType
 from typing import Any
 
@@ -15,7 +19,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import Message, ses_backends
+from moto.ses.models import ses_backends
 
 from events.catalogue import SUBSCRIPTIONS
 from events.faults import FaultInjector
@@ -46,21 +50,48 @@ MODULE = "email_service.handlers.handle_customer_event"
 SENDER = "orders@shop.example.com"
 
 
-def sent_messages() -> list[Message]:
-    """What moto's SES accepted. SES v2 keeps only the HTML part of a Simple message."""
-    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+@dataclass(frozen=True)
+class SentMessage:
+    """One message moto's SES accepted, parsed back as MIME."""
+
+    source: str  # the envelope sender
+    mime: EmailMessage
+
+    @property
+    def to(self) -> str:
+        return str(self.mime["To"])
+
+    @property
+    def subject(self) -> str:
+        return str(self.mime["Subject"])
+
+    @property
+    def body(self) -> str:
+        """The HTML part."""
+        return str(self.mime.get_body(("html",)).get_content())
+
+    @property
+    def text(self) -> str:
+        return str(self.mime.get_body(("plain",)).get_content())
+
+
+def sent_messages() -> list[SentMessage]:
+    return [
+        SentMessage(message.source, email_parser.message_from_string(message.raw_data, policy=default_policy))
+        for message in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    ]
 
 
 def verify_sender() -> None:
     boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
 
 
-class SendEmailSpy:
-    """The SendEmail requests the handler's SES client made, as boto3 received them."""
+class SendRawEmailSpy:
+    """The SendRawEmail requests the handler's SES client made, as boto3 received them."""
 
     def __init__(self, client: Any) -> None:
         self.requests: list[dict[str, Any]] = []
-        client.meta.events.register("provide-client-params.sesv2.SendEmail", self._record)
+        client.meta.events.register("provide-client-params.ses.SendRawEmail", self._record)
 
     def _record(self, params: dict[str, Any], **_: Any) -> None:
         self.requests.append(params)
@@ -83,7 +114,7 @@ def invoke(module: ModuleType, batch: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("event_type", list(BUILDERS), ids=lambda t: t.value)
 def test_each_customer_event_sends_exactly_one_email_to_the_customer(email: ModuleType, event_type: EventType) -> None:
-    spy = SendEmailSpy(email.mailer.client)
+    spy = SendRawEmailSpy(email.mailer.client)
     event = BUILDERS[event_type](customer_email="grace@example.com")
 
     response = invoke(email, sqs_batch(event))
@@ -91,16 +122,32 @@ def test_each_customer_event_sends_exactly_one_email_to_the_customer(email: Modu
     assert response == {"batchItemFailures": []}
     [message] = sent_messages()
     assert message.source == SENDER
-    assert message.destinations == {"ToAddresses": ["grace@example.com"]}
+    assert message.to == "grace@example.com"
+    assert message.mime["From"].addresses[0].addr_spec == SENDER
     assert event.order_id in message.subject
     assert event.order_id in message.body
     assert message.body.lstrip().startswith("<!DOCTYPE html>")
+    assert event.order_id in message.text
+    assert "<html" not in message.text
 
     [request] = spy.requests
-    body = request["Content"]["Simple"]["Body"]
-    assert body["Html"]["Data"] == message.body
-    assert event.order_id in body["Text"]["Data"]
-    assert "<html" not in body["Text"]["Data"]
+    assert request["Source"] == SENDER
+    assert request["Destinations"] == ["grace@example.com"]
+
+
+def test_the_email_shows_the_shops_name_and_replies_go_where_the_settings_say(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verify_sender()
+    env = {"SENDER_EMAIL": SENDER, "SENDER_NAME": "Grace's Shop", "REPLY_TO_EMAIL": "help@shop.example.com"}
+    module = load_handler(MODULE, env, monkeypatch)
+
+    assert invoke(module, sqs_batch(shipped())) == {"batchItemFailures": []}
+
+    [message] = sent_messages()
+    [sender] = message.mime["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Grace's Shop", SENDER)
+    assert str(message.mime["Reply-To"]) == "help@shop.example.com"
 
 
 def test_a_batch_of_every_event_type_sends_one_email_each(email: ModuleType) -> None:
@@ -113,7 +160,7 @@ def test_a_batch_of_every_event_type_sends_one_email_each(email: ModuleType) -> 
     assert len(messages) == len(events)
     for event in events:
         [mail] = [m for m in messages if event.order_id in m.subject]
-        assert mail.destinations == {"ToAddresses": [event.data.order.customer_email]}
+        assert mail.to == event.data.order.customer_email
     shipped_event = events[list(BUILDERS).index(EventType.SHIPPED)]
     [shipped_mail] = [m for m in messages if shipped_event.order_id in m.subject]
     assert shipped_event.data.tracking_number in shipped_mail.body
@@ -160,7 +207,7 @@ def test_an_unverified_sender_fails_the_record_and_the_retry_sends_it(monkeypatc
     event = invoice_created()
 
     # Its only record failed: Powertools fails the whole invocation, SQS retries it.
-    with pytest.raises(BatchProcessingError, match="not verified"):
+    with pytest.raises(BatchProcessingError, match="authority to send from email"):
         invoke(module, sqs_batch(event))
     assert sent_messages() == []
 
@@ -219,7 +266,6 @@ def test_the_handler_consumes_every_event_type_the_catalogue_routes_to_email(ema
 
 
 def test_the_invoice_email_carries_the_download_link_in_both_parts(email: ModuleType) -> None:
-    spy = SendEmailSpy(email.mailer.client)
     event = invoice_created_with_link()
     url = INVOICE_URL.format(order_id=event.order_id)
 
@@ -228,8 +274,7 @@ def test_the_invoice_email_carries_the_download_link_in_both_parts(email: Module
     [message] = sent_messages()
     assert f'<a href="{html.escape(url, quote=False)}"' in message.body  # & as &amp; in the href
     assert url not in message.body
-    [request] = spy.requests
-    text = request["Content"]["Simple"]["Body"]["Text"]["Data"]
+    text = message.text
     assert url in text.splitlines()
     for body in (message.body, text):
         assert "The link expires in 7 days, on 2026-11-28 at 06:16 UTC." in body
@@ -258,18 +303,17 @@ def test_an_invoice_created_from_before_the_pdf_still_sends_the_invoice_email(em
 def test_the_lifecycle_emails_reach_the_customer(
     email: ModuleType, build: Callable[..., Any], subject: str, says: str
 ) -> None:
-    spy = SendEmailSpy(email.mailer.client)
+    spy = SendRawEmailSpy(email.mailer.client)
     event = build(customer_email="grace@example.com", shipping_address=address(name="<b>Grace</b>"))
 
     assert invoke(email, sqs_batch(event)) == {"batchItemFailures": []}
 
     [message] = sent_messages()
-    assert message.destinations == {"ToAddresses": ["grace@example.com"]}
+    assert message.to == "grace@example.com"
     assert subject in message.subject
     assert event.order_id in message.subject
-    [request] = spy.requests
-    text = request["Content"]["Simple"]["Body"]["Text"]["Data"]
-    for body in (message.body, text):
+    assert len(spy.requests) == 1
+    for body in (message.body, message.text):
         assert event.order_id in body
         assert says in " ".join(body.split())
     assert "&lt;b&gt;Grace&lt;/b&gt;" in message.body
@@ -293,7 +337,7 @@ def test_with_every_send_faulty_the_records_fail_without_any_email_and_the_retry
     monkeypatch.setenv("FAULT_RATE", "1")
     monkeypatch.delenv("FAULT_KINDS", raising=False)
     module = load(monkeypatch)
-    spy = SendEmailSpy(module.mailer.client)
+    spy = SendRawEmailSpy(module.mailer.client)
     logs = capture_logs(module, monkeypatch)
     events = [shipped(customer_email="grace@example.com"), invoice_created(payment_token="tok_LogMeNot")]
     batch = sqs_batch(*events)
@@ -323,7 +367,7 @@ def test_with_every_send_faulty_the_records_fail_without_any_email_and_the_retry
 def test_under_a_moderate_fault_rate_sqs_redelivery_sends_exactly_one_email_per_event(
     email: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spy = SendEmailSpy(email.mailer.client)
+    spy = SendRawEmailSpy(email.mailer.client)
     logs = capture_logs(email, monkeypatch)
     email.mailer.faults = FaultInjector(0.5, rng=random.Random(20261121), log=logger)
     events = [build() for build in BUILDERS.values() for _ in range(3)]

@@ -164,6 +164,54 @@ def test_no_identity_claims_is_401(api):
     assert order_count() == 0
 
 
+UNVERIFIED_CLAIMS = {
+    "false": builders.customer_claims(sub="cust-mallory", email="victim@example.com", email_verified="false"),
+    "missing": builders.customer_claims(sub="cust-mallory", email="victim@example.com", email_verified=None),
+    "not-a-boolean": builders.customer_claims(sub="cust-mallory", email="victim@example.com", email_verified="yes"),
+}
+AUTHENTICATED_ROUTES = [  # (method, path, resource, path parameters, body)
+    ("POST", "/orders", "/orders", None, body(("MUG-001", 1))),
+    ("GET", "/orders", "/orders", None, None),
+    ("GET", "/orders/o-1", "/orders/{order_id}", {"order_id": "o-1"}, None),
+    ("DELETE", "/orders/o-1", "/orders/{order_id}", {"order_id": "o-1"}, None),
+    ("GET", "/orders/o-1/payment", "/orders/{order_id}/payment", {"order_id": "o-1"}, None),
+    ("GET", "/orders/o-1/invoice", "/orders/{order_id}/invoice", {"order_id": "o-1"}, None),
+    ("PUT", "/inventory/MUG-001", "/inventory/{sku}", {"sku": "MUG-001"}, {"stock": 0}),
+]
+
+
+@pytest.mark.parametrize("claim", sorted(UNVERIFIED_CLAIMS))
+@pytest.mark.parametrize("route", AUTHENTICATED_ROUTES, ids=lambda route: f"{route[0]} {route[2]}")
+def test_a_token_whose_email_is_not_verified_is_refused_on_every_authenticated_route(api, topic, route, claim):
+    method, path, resource, params, request = route
+    claims = UNVERIFIED_CLAIMS[claim]
+    if method == "PUT":  # an admin's unverified token is refused too
+        claims = {**claims, "cognito:groups": "[admin]"}
+
+    response = call(api, method, path, request, claims=claims, resource=resource, path_parameters=params)
+
+    assert response["statusCode"] == 403
+    assert json_body(response)["error"] == {
+        "code": "EMAIL_NOT_VERIFIED",
+        "message": "verify your email address first: this token's email is not verified",
+        "details": [],
+    }
+    assert order_count() == 0 and outbox_size() == 0 and topic.published() == []
+    assert stock_of("MUG-001") == 100
+
+
+def test_the_same_customer_is_served_once_the_email_is_verified(api):
+    unverified = builders.customer_claims(sub="cust-ada", email="ada@example.com", email_verified="false")
+    verified = builders.customer_claims(sub="cust-ada", email="ada@example.com", email_verified="true")
+
+    refused = place(api, body(("MUG-001", 1)), claims=unverified)
+    placed = place(api, body(("MUG-001", 1)), claims=verified)
+
+    assert refused["statusCode"] == 403
+    assert placed["statusCode"] == 201
+    assert order_count() == 1
+
+
 def test_unknown_route_is_a_json_404(api):
     response = call(api, "GET", "/nothing-here")
 
@@ -287,8 +335,8 @@ def test_the_document_describes_the_order_request_and_answers_with_the_models(ap
     [idempotency_key] = post["parameters"]
     assert (idempotency_key["in"], idempotency_key["name"].lower()) == ("header", "idempotency-key")
 
-    assert set(post["responses"]) == {"201", "400", "401", "409", "422", "503"}
-    assert set(read["responses"]) == {"200", "401", "404", "422"}
+    assert set(post["responses"]) == {"201", "400", "401", "403", "409", "422", "503"}
+    assert set(read["responses"]) == {"200", "401", "403", "404", "422"}
     assert json_content(post["responses"]["201"]) == {"$ref": "#/components/schemas/OrderView"}
     assert json_content(read["responses"]["200"]) == {"$ref": "#/components/schemas/OrderView"}
     assert "Idempotent-Replayed" in post["responses"]["201"]["headers"]
@@ -324,6 +372,23 @@ def test_the_document_names_the_id_token_and_leaves_the_catalogue_and_itself_pub
     unauthorized = json_content(paths["/orders"]["post"]["responses"]["401"])
     assert {"$ref": "#/components/schemas/ErrorResponse"} in unauthorized["anyOf"]
     assert {"$ref": "#/components/schemas/GatewayError"} in unauthorized["anyOf"]
+
+
+def test_every_authenticated_operation_documents_the_unverified_email_403(api):
+    document = openapi_document(api)
+    operations = [
+        (f"{method.upper()} {path}", operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if operation.get("security")
+    ]
+
+    assert len(operations) == len(AUTHENTICATED_ROUTES)
+    for name, operation in operations:
+        refused = operation["responses"].get("403")
+        assert refused is not None, name
+        assert "EMAIL_NOT_VERIFIED" in refused["description"], name
+        assert json_content(refused) == {"$ref": "#/components/schemas/ErrorResponse"}, name
 
 
 def conforms(document, method, path, response, **case):
@@ -364,6 +429,8 @@ def test_every_answer_of_the_handler_is_one_the_document_describes(api, relay):
         ("GET", "/orders/{order_id}", read(order_id, claims=EVE)),
         ("GET", "/orders/{order_id}", read("x" * 65)),
         ("GET", "/orders/{order_id}", read(order_id, claims=None)),
+        ("GET", "/orders/{order_id}", read(order_id, claims=UNVERIFIED_CLAIMS["false"])),
+        ("POST", "/orders", place(api, body(("MUG-001", 1)), claims=UNVERIFIED_CLAIMS["missing"])),
         ("GET", "/products", call(api, "GET", "/products", claims=None)),
         ("GET", "/openapi.json", call(api, "GET", "/openapi.json", claims=None)),
     ]
@@ -372,7 +439,7 @@ def test_every_answer_of_the_handler_is_one_the_document_describes(api, relay):
         conforms(document, method, path, response, path_parameters={"order_id": order_id} if "{" in path else None)
         for method, path, response in answers
     ]
-    assert statuses == [201, 201, 409, 409, 422, 400, 401, 200, 404, 422, 401, 200, 200]
+    assert statuses == [201, 201, 409, 409, 422, 400, 401, 200, 404, 422, 401, 403, 403, 200, 200]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email import message_from_bytes
+from email.policy import default
 from typing import Any
 
 import pytest
@@ -19,7 +21,7 @@ class RecordingSesClient:
         self.requests: list[dict[str, Any]] = []
         self.fail_with = fail_with
 
-    def send_email(self, **request: Any) -> dict[str, Any]:
+    def send_raw_email(self, **request: Any) -> dict[str, Any]:
         self.requests.append(request)
         if self.fail_with is not None:
             raise self.fail_with
@@ -38,8 +40,11 @@ def test_faults_are_off_when_the_environment_does_not_set_them(monkeypatch: pyte
     assert not mailer.faults.enabled
     assert mailer.send(email()) == "ses-1"
     [request] = client.requests
-    assert request["FromEmailAddress"] == SENDER
-    assert request["Destination"] == {"ToAddresses": ["grace@example.com"]}
+    assert request["Source"] == SENDER
+    assert request["Destinations"] == ["grace@example.com"]
+    message = message_from_bytes(request["RawMessage"]["Data"], policy=default)
+    assert message["To"] == "grace@example.com"
+    assert message["Subject"] == "Order 1 shipped"
 
 
 def test_with_every_call_faulty_ses_is_never_called(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -141,7 +141,7 @@ def test_issuing_stores_the_html_and_the_pdf_and_publishes_invoice_created_with_
     assert list(store.objects) == [invoice.key, invoice.pdf_key]
     html, pdf = store.objects[invoice.key], store.objects[invoice.pdf_key]
     assert isinstance(html, str) and invoice.invoice_number in html
-    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF-1.4\n")
+    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF-1.")
     assert b"tok_mastercard" not in pdf
     assert store.links == [(invoice.pdf_key, MAX_LINK_SECONDS)]  # one link, to the PDF, for 7 days
     [published] = publisher.events
