@@ -43,7 +43,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "BillingQueue",
         "billing_service",
         "billing_service.handlers.handle_invoice_created",
-        (EventType.INVOICE_CREATED, EventType.ORDER_CANCELLED, EventType.SHIPMENT_ERROR),
+        (EventType.INVOICE_CREATED, EventType.ORDER_CANCELLED, EventType.SHIPMENT_ERROR, EventType.SHIPMENT_CANCELLED),
     ),
     Subscription(
         "ShipmentFunction",

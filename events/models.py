@@ -30,6 +30,8 @@ class EventType(StrEnum):
     ORDER_CANCELLED = "ORDER_CANCELLED"
     PAYMENT_REFUNDED = "PAYMENT_REFUNDED"
     DELIVERED = "DELIVERED"
+    SHIPMENT_CANCELLED = "SHIPMENT_CANCELLED"
+    CANCELLATION_REJECTED = "CANCELLATION_REJECTED"
 
 
 class Producer(StrEnum):
@@ -139,6 +141,18 @@ class PaymentRefundedData(_Model):
     amount_cents: int
     currency: str
     reason: str = Field(description="Why the money went back: the order was cancelled, or could not ship")
+
+
+class ShipmentCancelledData(_Model):
+    order: OrderSnapshot
+    reason: str = Field(default="cancelled by the customer")
+
+
+class CancellationRejectedData(_Model):
+    order: OrderSnapshot
+    reason: str = Field(description="Why the order could not be cancelled, in words the customer can read")
+    carrier: str | None = None
+    tracking_number: str | None = Field(default=None, description="The parcel the carrier already has")
 
 
 class DeliveredData(_Model):
@@ -273,7 +287,10 @@ class ShipmentError(Event[ShipmentErrorData]):
 class OrderCancelled(Event[OrderCancelledData]):
     TYPE = EventType.ORDER_CANCELLED
     PRODUCER = Producer.ORDER_SERVICE
-    DESCRIPTION = "The customer cancelled an order that had not shipped; its stock is already released."
+    DESCRIPTION = (
+        "The customer asked to cancel an order that had not shipped, as far as the order service knew. "
+        "Shipment decides: SHIPMENT_CANCELLED, or CANCELLATION_REJECTED when the parcel has left."
+    )
     event_type: Literal[EventType.ORDER_CANCELLED] = EventType.ORDER_CANCELLED
     event_version: Literal[1] = 1
 
@@ -294,6 +311,28 @@ class Delivered(Event[DeliveredData]):
     event_version: Literal[1] = 1
 
 
+class ShipmentCancelled(Event[ShipmentCancelledData]):
+    TYPE = EventType.SHIPMENT_CANCELLED
+    PRODUCER = Producer.SHIPMENT_SERVICE
+    DESCRIPTION = (
+        "The cancellation reached the warehouse before the parcel was booked: it will never ship. "
+        "Billing refunds a charge; the order is CANCELLED and its stock released."
+    )
+    event_type: Literal[EventType.SHIPMENT_CANCELLED] = EventType.SHIPMENT_CANCELLED
+    event_version: Literal[1] = 1
+
+
+class CancellationRejected(Event[CancellationRejectedData]):
+    TYPE = EventType.CANCELLATION_REJECTED
+    PRODUCER = Producer.SHIPMENT_SERVICE
+    DESCRIPTION = (
+        "The cancellation came after the carrier took the parcel: the order goes on, charged, "
+        "and nothing is refunded or released."
+    )
+    event_type: Literal[EventType.CANCELLATION_REJECTED] = EventType.CANCELLATION_REJECTED
+    event_version: Literal[1] = 1
+
+
 EVENT_CLASSES: tuple[type[Event[Any]], ...] = (
     OrderCreated,
     InvoiceCreated,
@@ -304,6 +343,8 @@ EVENT_CLASSES: tuple[type[Event[Any]], ...] = (
     OrderCancelled,
     PaymentRefunded,
     Delivered,
+    ShipmentCancelled,
+    CancellationRejected,
 )
 EVENT_CLASS_BY_TYPE: dict[EventType, type[Event[Any]]] = {cls.TYPE: cls for cls in EVENT_CLASSES}
 
@@ -316,7 +357,9 @@ AnyEvent = Annotated[
     | ShipmentError
     | OrderCancelled
     | PaymentRefunded
-    | Delivered,
+    | Delivered
+    | ShipmentCancelled
+    | CancellationRejected,
     Field(discriminator="event_type"),
 ]
 ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

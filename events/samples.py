@@ -18,6 +18,8 @@ from typing import Any
 from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
 from events.models import (
     Address,
+    CancellationRejected,
+    CancellationRejectedData,
     Delivered,
     DeliveredData,
     Event,
@@ -36,6 +38,8 @@ from events.models import (
     PaymentFailedData,
     PaymentRefunded,
     PaymentRefundedData,
+    ShipmentCancelled,
+    ShipmentCancelledData,
     ShipmentError,
     ShipmentErrorData,
     Shipped,
@@ -113,8 +117,18 @@ def sample_chain() -> dict[EventType, Event[Any]]:
         correlation_id=created.correlation_id,
         data=OrderCancelledData(order=order, previous_status="PAID"),
     ).model_copy(update={"event_id": _id("ORDER_CANCELLED")})
-    refunded = PaymentRefunded.caused_by(
+    stopped = ShipmentCancelled.caused_by(cancelled, data=ShipmentCancelledData(order=order))
+    rejected = CancellationRejected.caused_by(
         cancelled,
+        data=CancellationRejectedData(
+            order=order,
+            reason="your order had already left our warehouse with the carrier",
+            carrier="SimPost",
+            tracking_number="SP123456789GB",
+        ),
+    )
+    refunded = PaymentRefunded.caused_by(
+        stopped,
         data=PaymentRefundedData(
             order=order,
             charge_id="ch_0123456789abcdef",
@@ -134,7 +148,7 @@ def sample_chain() -> dict[EventType, Event[Any]]:
             delivered_at=_AT,
         ),
     )
-    events = [created, invoiced, paid, failed, shipped, error, cancelled, refunded, delivered]
+    events = [created, invoiced, paid, failed, shipped, error, cancelled, refunded, delivered, stopped, rejected]
     return {e.event_type: e.model_copy(update={"occurred_at": _AT}) for e in events}
 
 

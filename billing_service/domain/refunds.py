@@ -1,8 +1,14 @@
-"""Giving the money back: ORDER_CANCELLED and SHIPMENT_ERROR -> PAYMENT_REFUNDED.
+"""Giving the money back: SHIPMENT_CANCELLED and SHIPMENT_ERROR -> PAYMENT_REFUNDED.
 
-Billing learns of a cancellation or a failed shipment only from its event, and
-decides from the order's payment row alone (see PaymentStatus), with conditional
-writes, so that it agrees with a charge of the same order running concurrently:
+A customer's cancellation (ORDER_CANCELLED) is only a request: whether the parcel can
+still be stopped is the shipment service's to say. So ORDER_CANCELLED only makes sure
+no charge starts after billing heard of it (no row yet: CANCELLED), and the money goes
+back on SHIPMENT_CANCELLED (stopped before booking) or SHIPMENT_ERROR (the carrier
+refused it); after CANCELLATION_REJECTED the parcel ships and the charge stands.
+
+Billing decides from the order's payment row alone (see PaymentStatus), with
+conditional writes, so that it agrees with a charge of the same order running
+concurrently:
 - no row: a cancellation writes CANCELLED (only if there is still no row), so an
   INVOICE_CREATED that comes later, or concurrently, finds it and never charges;
 - CHARGING: a charge is under way; the event fails with ChargeInProgress and SQS
@@ -26,7 +32,7 @@ from billing_service.domain.billing import MAX_ROUNDS, moved
 from billing_service.domain.errors import ChargeInProgress, PaymentContention
 from billing_service.domain.model import Payment, PaymentStatus
 from billing_service.domain.ports import PaymentProvider, PaymentStore, Publisher
-from events.models import OrderCancelled, PaymentRefunded, PaymentRefundedData, ShipmentError
+from events.models import OrderCancelled, PaymentRefunded, PaymentRefundedData, ShipmentCancelled, ShipmentError
 
 CANCELLED_REASON = "the order was cancelled"
 SHIPMENT_ERROR_REASON = "we could not ship your order"
@@ -43,6 +49,8 @@ class RefundOutcome(StrEnum):
     NOTHING_TO_REFUND = "NOTHING_TO_REFUND"
     # Another event refunds or refunded the charge, or cancelled the order before it.
     ALREADY_SETTLED = "ALREADY_SETTLED"
+    # Charged before the cancellation came: shipment's verdict decides the refund.
+    AWAITING_SHIPMENT = "AWAITING_SHIPMENT"
 
 
 @dataclass(frozen=True)
@@ -55,15 +63,33 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def cancel_payment(
+def hold_charge(
     event: OrderCancelled,
+    *,
+    payments: PaymentStore,
+    clock: Callable[[], datetime] = _utcnow,
+) -> RefundResult:
+    """ORDER_CANCELLED: no charge may start once billing has heard of the cancellation.
+    A charge made before stands until shipment says the parcel was stopped."""
+    for _ in range(MAX_ROUNDS):
+        stored = payments.get(event.order_id)
+        if stored is not None:
+            return RefundResult(stored, RefundOutcome.AWAITING_SHIPMENT)
+        cancellation = _cancellation(event, clock())
+        if payments.add(cancellation):
+            return RefundResult(cancellation, RefundOutcome.CANCELLED_BEFORE_CHARGE)
+    raise PaymentContention(event.order_id)
+
+
+def cancel_payment(
+    event: ShipmentCancelled,
     *,
     provider: PaymentProvider,
     payments: PaymentStore,
     publisher: Publisher,
     clock: Callable[[], datetime] = _utcnow,
 ) -> RefundResult:
-    """ORDER_CANCELLED: refund a confirmed charge, or make sure none is ever made."""
+    """SHIPMENT_CANCELLED: refund a confirmed charge, or make sure none is ever made."""
     return _settle(event, CANCELLED_REASON, provider, payments, publisher, clock)
 
 
@@ -80,7 +106,7 @@ def refund_failed_shipment(
 
 
 def _settle(
-    event: OrderCancelled | ShipmentError,
+    event: ShipmentCancelled | ShipmentError,
     reason: str,
     provider: PaymentProvider,
     payments: PaymentStore,
@@ -90,7 +116,7 @@ def _settle(
     for _ in range(MAX_ROUNDS):
         stored = payments.get(event.order_id)
         if stored is None:
-            if not isinstance(event, OrderCancelled):
+            if not isinstance(event, ShipmentCancelled):
                 # A shipment follows a stored, confirmed charge: without a row there
                 # is no charge of ours to give back.
                 return RefundResult(None, RefundOutcome.NOTHING_TO_REFUND)
@@ -127,7 +153,7 @@ def _settle(
     raise PaymentContention(event.order_id)
 
 
-def _cancellation(event: OrderCancelled, now: datetime) -> Payment:
+def _cancellation(event: OrderCancelled | ShipmentCancelled, now: datetime) -> Payment:
     order = event.data.order
     return Payment(
         order_id=event.order_id,
@@ -140,7 +166,9 @@ def _cancellation(event: OrderCancelled, now: datetime) -> Payment:
     )
 
 
-def _refund(event: OrderCancelled | ShipmentError, claim: Payment, provider: PaymentProvider, now: datetime) -> Payment:
+def _refund(
+    event: ShipmentCancelled | ShipmentError, claim: Payment, provider: PaymentProvider, now: datetime
+) -> Payment:
     if claim.charge_id is None:
         raise ValueError(f"confirmed payment of order {claim.order_id} has no charge id")
     refund = provider.refund(
@@ -158,7 +186,7 @@ def _refund(event: OrderCancelled | ShipmentError, claim: Payment, provider: Pay
     )
 
 
-def refunded_event(cause: OrderCancelled | ShipmentError, payment: Payment) -> PaymentRefunded:
+def refunded_event(cause: ShipmentCancelled | ShipmentError, payment: Payment) -> PaymentRefunded:
     if payment.charge_id is None or payment.refund_id is None or payment.refunded_cents is None:
         raise ValueError(f"payment of order {payment.order_id} is not refunded")
     return PaymentRefunded.caused_by(

@@ -2,7 +2,8 @@
 
 - INVOICE_CREATED -> charge the invoice total -> PAYMENT_CONFIRMED | PAYMENT_FAILED,
   unless the order was cancelled first;
-- ORDER_CANCELLED -> refund a confirmed charge -> PAYMENT_REFUNDED, or make sure the
+- ORDER_CANCELLED -> no charge starts from now on (a charge made stands until shipment's verdict);
+- SHIPMENT_CANCELLED -> refund a confirmed charge -> PAYMENT_REFUNDED, or make sure the
   order is never charged;
 - SHIPMENT_ERROR  -> refund the confirmed charge -> PAYMENT_REFUNDED.
 
@@ -20,10 +21,16 @@ from billing_service.adapters.dynamodb import DynamoDBPaymentStore
 from billing_service.adapters.simulated_provider import SimulatedPaymentProvider
 from billing_service.domain.billing import Outcome, bill_invoice
 from billing_service.domain.errors import ChargeInProgress
-from billing_service.domain.refunds import RefundOutcome, RefundResult, cancel_payment, refund_failed_shipment
+from billing_service.domain.refunds import (
+    RefundOutcome,
+    RefundResult,
+    cancel_payment,
+    hold_charge,
+    refund_failed_shipment,
+)
 from billing_service.settings import BillingSettings
 from events.consumer import EventConsumer
-from events.models import EventType, InvoiceCreated, OrderCancelled, ShipmentError
+from events.models import EventType, InvoiceCreated, OrderCancelled, ShipmentCancelled, ShipmentError
 from events.observability import logger, metrics, tracer
 from events.publisher import EventPublisher
 
@@ -58,6 +65,10 @@ def on_invoice_created(event: InvoiceCreated) -> None:
 
 
 def on_order_cancelled(event: OrderCancelled) -> None:
+    _settle("cancellation request recorded", lambda: hold_charge(event, payments=payments))
+
+
+def on_shipment_cancelled(event: ShipmentCancelled) -> None:
     _settle("order cancellation settled", lambda: cancel_payment(event, **_edges()))
 
 
@@ -99,6 +110,7 @@ consumer = EventConsumer(
     {
         EventType.INVOICE_CREATED: on_invoice_created,
         EventType.ORDER_CANCELLED: on_order_cancelled,
+        EventType.SHIPMENT_CANCELLED: on_shipment_cancelled,
         EventType.SHIPMENT_ERROR: on_shipment_error,
     },
     idempotency_table=settings.idempotency_table,

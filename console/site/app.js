@@ -6,6 +6,7 @@ const STATUS_WORDS = {
   CREATED: "Received",
   INVOICED: "Invoiced",
   PAID: "Paid",
+  CANCELLING: "Cancelling",
   SHIPPED: "Shipped",
   DELIVERED: "Delivered",
   PAYMENT_FAILED: "Payment declined",
@@ -21,7 +22,9 @@ const EVENT_WORDS = {
   SHIPPED: "Handed to the carrier",
   SHIPMENT_ERROR: "The carrier could not take it",
   DELIVERED: "Delivered",
-  ORDER_CANCELLED: "Order cancelled",
+  ORDER_CANCELLED: "Cancellation requested",
+  SHIPMENT_CANCELLED: "Stopped at the warehouse",
+  CANCELLATION_REJECTED: "Too late to cancel: already shipped",
   PAYMENT_REFUNDED: "Money refunded",
 };
 const HAPPY_PATH = ["CREATED", "INVOICED", "PAID", "SHIPPED", "DELIVERED"];
@@ -649,6 +652,8 @@ function outcomeSentence(order, payment) {
       return payment?.state === "CONFIRMED"
         ? "This order is cancelled. Your payment is being refunded."
         : "This order is cancelled. No money was taken.";
+    case "CANCELLING":
+      return "We are stopping this order at the warehouse; this page updates by itself.";
     case "DELIVERED":
       return `Delivered${order.delivered_at ? ` on ${when(order.delivered_at)}` : ""}.`;
     case "SHIPPED":
@@ -752,12 +757,12 @@ function askCancel(order) {
   const confirmButton = el("button", { type: "button", id: "confirm-cancel", class: "danger" }, "Yes, cancel it");
   const keep = el("button", { type: "button", id: "keep-order" }, "No, keep it");
   stopTimers();
-  box.replaceChildren(el("p", { id: "cancel-question", text: "Cancel this order? Any payment is refunded." }), confirmButton, keep);
+  box.replaceChildren(el("p", { id: "cancel-question", text: "Cancel this order? If it has not left the warehouse, any payment is refunded." }), confirmButton, keep);
   confirmButton.focus();
   keep.addEventListener("click", () => route());
   confirmButton.addEventListener("click", () => busy(confirmButton, async () => {
     await api("DELETE", `/orders/${encodeURIComponent(order.order_id)}`);
-    notice(`Order ${shortId(order.order_id)} is cancelled.`);
+    notice(`Order ${shortId(order.order_id)} is being cancelled.`);
     await route();
   }));
 }

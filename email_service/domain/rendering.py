@@ -33,7 +33,9 @@ SUBJECTS: dict[EventType, str] = {
     EventType.PAYMENT_FAILED: "Payment failed: your order {order_id} is cancelled",
     EventType.SHIPPED: "Your order {order_id} has shipped",
     EventType.SHIPMENT_ERROR: "A problem with the shipment of your order {order_id}",
-    EventType.ORDER_CANCELLED: "Your order {order_id} is cancelled",
+    EventType.ORDER_CANCELLED: "We are cancelling your order {order_id}",
+    EventType.SHIPMENT_CANCELLED: "Your order {order_id} is cancelled",
+    EventType.CANCELLATION_REJECTED: "We could not cancel your order {order_id}: it has already shipped",
     EventType.PAYMENT_REFUNDED: "We refunded {amount} for your order {order_id}",
     EventType.DELIVERED: "Your order {order_id} was delivered",
 }

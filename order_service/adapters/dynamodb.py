@@ -23,7 +23,6 @@ from events.models import Event, OrderLine, parse_event
 from order_service.adapters.kms import TokenSealer
 from order_service.domain.errors import (
     InvalidCursor,
-    OrderNotFound,
     OutOfStock,
     ProductNotFound,
     RequestAlreadyRecorded,
@@ -266,95 +265,76 @@ class DynamoDBOrderStore:
         item = response.get("Item")
         return _order_from_dict(from_item(item)) if item else None
 
-    def transition(
+    def record(
         self,
-        order_id: str,
+        order: Order,
         entry: TimelineEntry,
-        to: OrderStatus,
-        allowed_from: frozenset[OrderStatus],
-        release: list[OrderLine] | None,
+        status: OrderStatus,
         facts: dict[str, str | int],
+        release: list[OrderLine] | None,
     ) -> bool:
-        allowed = {f":from{i}": {"S": status.value} for i, status in enumerate(sorted(allowed_from))}
         fact_names, fact_values, set_facts = _fact_updates(facts)
-        update: dict[str, Any] = {
-            "TableName": self.orders_table,
-            "Key": {"order_id": {"S": order_id}},
-            "UpdateExpression": (
-                f"SET #status = :to, timeline = list_append(if_not_exists(timeline, :empty), :entry){set_facts} "
-                "ADD event_ids :event_ids"
-            ),
-            "ConditionExpression": (
-                f"attribute_exists(order_id) AND #status IN ({', '.join(allowed)}) "
-                "AND NOT contains(event_ids, :event_id)"
-            ),
-            "ExpressionAttributeNames": {"#status": "status", **fact_names},
-            "ExpressionAttributeValues": {
-                ":to": {"S": to.value},
-                ":empty": {"L": []},
-                ":entry": {"L": [_serializer.serialize(_entry_to_dict(entry))]},
-                ":event_ids": {"SS": [entry.event_id]},
-                ":event_id": {"S": entry.event_id},
-                **allowed,
-                **fact_values,
-            },
-        }
+        released = ", stock_released = :true" if release else ""
+        update = self._versioned_update(
+            order,
+            f"SET #status = :status{released}{set_facts}",
+            entry,
+            {"#status": "status", **fact_names},
+            {":status": {"S": status.value}, **fact_values, **({":true": {"BOOL": True}} if release else {})},
+        )
         items: list[dict[str, Any]] = [{"Update": update}]
         items += [_stock_change(self.products_table, line.sku, line.quantity) for line in release or []]
         return self._transact_if(items)
 
-    def append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
-        return retrying(lambda: self._append_timeline(order_id, entry, facts))
-
-    def _append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
-        fact_names, fact_values, set_facts = _fact_updates(facts)
-        try:
-            self.client.update_item(
-                TableName=self.orders_table,
-                Key={"order_id": {"S": order_id}},
-                UpdateExpression=(
-                    f"SET timeline = list_append(if_not_exists(timeline, :empty), :entry){set_facts} "
-                    "ADD event_ids :event_ids"
-                ),
-                ConditionExpression="attribute_exists(order_id) AND NOT contains(event_ids, :event_id)",
-                **({"ExpressionAttributeNames": fact_names} if fact_names else {}),
-                ExpressionAttributeValues={
-                    ":empty": {"L": []},
-                    ":entry": {"L": [_serializer.serialize(_entry_to_dict(entry))]},
-                    ":event_ids": {"SS": [entry.event_id]},
-                    ":event_id": {"S": entry.event_id},
-                    **fact_values,
-                },
-            )
-        except ClientError as error:
-            _transient_as_busy(error)
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            if self.get_order(order_id) is None:
-                raise OrderNotFound(order_id) from error
-            return False
-        return True
-
-    def cancel(self, order: Order, announcement: Event[Any], cancelled_at: datetime) -> bool:
+    def cancel(
+        self, order: Order, announcement: Event[Any], entry: TimelineEntry, status: OrderStatus, at: datetime
+    ) -> bool:
+        update = self._versioned_update(
+            order,
+            "SET #status = :status, cancelled_at = :at",
+            entry,
+            {"#status": "status"},
+            {":status": {"S": status.value}, ":at": {"S": at.isoformat()}},
+        )
         items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.orders_table,
-                    "Key": {"order_id": {"S": order.order_id}},
-                    "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at",
-                    "ConditionExpression": "#status = :current AND attribute_not_exists(cancelled_at)",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":cancelled": {"S": OrderStatus.CANCELLED.value},
-                        ":current": {"S": order.status.value},
-                        ":at": {"S": cancelled_at.isoformat()},
-                    },
-                }
-            },
+            {"Update": update},
             {"Put": {"TableName": self.outbox_table, "Item": to_item(self._outbox_entry(announcement))}},
         ]
-        items += [_stock_change(self.products_table, line.sku, line.quantity) for line in order.lines]
         return self._transact_if(items)
+
+    def _versioned_update(
+        self,
+        order: Order,
+        set_clause: str,
+        entry: TimelineEntry,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        """An update of the order that adds the event (its type, id, timeline entry) and
+        bumps the version, conditioned on the version read: a concurrent write of any
+        other event makes it fail, and the caller reads again and decides again."""
+        condition = "attribute_exists(order_id) AND " + (
+            "attribute_not_exists(#version)" if order.version == 0 else "#version = :version"
+        )
+        return {
+            "TableName": self.orders_table,
+            "Key": {"order_id": {"S": order.order_id}},
+            "UpdateExpression": (
+                f"{set_clause}, #version = :next, timeline = list_append(if_not_exists(timeline, :empty), :entry) "
+                "ADD event_ids :event_ids, facts :fact"
+            ),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {**names, "#version": "version"},
+            "ExpressionAttributeValues": {
+                **values,
+                ":next": {"N": str(order.version + 1)},
+                ":empty": {"L": []},
+                ":entry": {"L": [_serializer.serialize(_entry_to_dict(entry))]},
+                ":event_ids": {"SS": [entry.event_id]},
+                ":fact": {"SS": [entry.event_type]},
+                **({":version": {"N": str(order.version)}} if order.version else {}),
+            },
+        }
 
     def _transact_if(self, items: list[dict[str, Any]]) -> bool:
         """One transaction; False when the condition of its first item (the order, whose
@@ -465,12 +445,16 @@ def _entry_to_dict(entry: TimelineEntry) -> dict[str, Any]:
     return {key: val for key, val in json.loads(entry.model_dump_json()).items() if val is not None}
 
 
+# Written by the versioned updates only (string sets, a number), never by a whole put.
+_GROWN_BY_UPDATES = ("timeline", "facts", "event_ids", "version", "stock_released")
+
+
 def _order_to_dict(order: Order) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(order.model_dump_json(exclude_none=True))
-    data.pop("timeline", None)  # grows with the events, starting empty
+    for name in _GROWN_BY_UPDATES:
+        data.pop(name, None)
     return data
 
 
 def _order_from_dict(data: dict[str, Any]) -> Order:
-    data.pop("event_ids", None)
     return Order.model_validate(data)

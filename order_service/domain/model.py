@@ -66,3 +66,9 @@ class Order(BaseModel):
     refund_id: str | None = None
     refunded_cents: int | None = None
     refund_reason: str | None = None
+    # What decides the status (see lifecycle): the event types and ids that reached the
+    # order, and a version every write is conditioned on.
+    facts: list[str] = []
+    event_ids: list[str] = []
+    version: int = 0
+    stock_released: bool = False

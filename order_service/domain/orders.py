@@ -34,9 +34,10 @@ from order_service.domain.errors import (
     OrderNotFound,
     ProductNotFound,
     RequestAlreadyRecorded,
+    StoreBusy,
     UnknownProducts,
 )
-from order_service.domain.lifecycle import CANCELLABLE, TRANSITIONS, OrderStatus
+from order_service.domain.lifecycle import CANCELLABLE, RELEASES_STOCK, OrderStatus, status_of
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 from order_service.domain.ports import OrderStore
 from order_service.models.api import Customer, PlaceOrderRequest
@@ -185,36 +186,50 @@ def facts_of(event: Event[Any]) -> dict[str, Fact]:
     return {}
 
 
+# Conditional writes lost to a concurrent one re-read the order and decide again; an
+# order sees a dozen events at most, so a handful of rounds is plenty.
+MAX_ROUNDS = 8
+
+
 def apply_event(event: Event[Any], store: OrderStore) -> Applied:
-    """Record an event on its order, moving the status forward when the lifecycle allows."""
-    transition = TRANSITIONS[event.event_type]
-    entry = TimelineEntry(
-        event_id=event.event_id,
-        event_type=event.event_type.value,
-        occurred_at=event.occurred_at,
-        status=transition.to,
-    )
-    facts = facts_of(event)
-    if transition.to is not None:
-        release = event.data.order.lines if transition.releases_stock else None
-        if store.transition(event.order_id, entry, transition.to, transition.allowed_from, release, facts):
-            return Applied.STATUS_CHANGED
-        entry = entry.model_copy(update={"status": None})
-    if store.append_timeline(event.order_id, entry, facts):
-        return Applied.RECORDED
-    return Applied.DUPLICATE
+    """Record an event on its order and recompute its status from every fact seen.
+
+    The write is conditioned on the version read, so two events applied at once both
+    land, one after the other (the loser re-reads), whatever order they came in; the
+    stock goes back exactly once, in the write that first moves the order to a status
+    where the goods never left."""
+    for _ in range(MAX_ROUNDS):
+        order = store.get_order(event.order_id)
+        if order is None:
+            raise OrderNotFound(event.order_id)
+        if event.event_id in order.event_ids:
+            return Applied.DUPLICATE
+        status = status_of([*order.facts, event.event_type.value])
+        release = order.lines if status in RELEASES_STOCK and not order.stock_released else None
+        entry = TimelineEntry(
+            event_id=event.event_id,
+            event_type=event.event_type.value,
+            occurred_at=event.occurred_at,
+            status=status if status != order.status else None,
+        )
+        if store.record(order, entry, status, facts_of(event), release):
+            return Applied.STATUS_CHANGED if status != order.status else Applied.RECORDED
+    raise StoreBusy(f"order {event.order_id} kept changing")
 
 
 @dataclass(frozen=True)
 class Cancellation:
     order: Order
-    already: bool = False  # cancelled before: nothing new happened
+    already: bool = False  # asked before: nothing new happened
 
 
 def cancel_order(order_id: str, customer_id: str, store: OrderStore) -> Cancellation:
-    """Cancel an order that has not shipped: CANCELLED, stock released and ORDER_CANCELLED
-    queued in one transaction. Cancelling again is harmless."""
-    for _ in range(5):  # the status may move between our read and our write
+    """Ask to cancel an order that has not shipped, as far as this service knows: it
+    becomes CANCELLING and ORDER_CANCELLED is queued, in one write. Whether the parcel can
+    still be stopped is the shipment service's to say (SHIPMENT_CANCELLED: the order ends
+    CANCELLED, its stock released and any charge refunded; CANCELLATION_REJECTED: it goes
+    on). Asking again is harmless."""
+    for _ in range(MAX_ROUNDS):
         order = get_customer_order(order_id, customer_id, store)
         if order.cancelled_at is not None:
             return Cancellation(order, already=True)
@@ -226,11 +241,16 @@ def cancel_order(order_id: str, customer_id: str, store: OrderStore) -> Cancella
             correlation_id=order.correlation_id or order.order_id,
             data=OrderCancelledData(order=snapshot(order), previous_status=order.status.value),
         )
+        status = status_of([*order.facts, announcement.event_type.value])
+        entry = TimelineEntry(
+            event_id=announcement.event_id,
+            event_type=announcement.event_type.value,
+            occurred_at=announcement.occurred_at,
+            status=status,
+        )
         cancelled_at = datetime.now(UTC)
-        if store.cancel(order, announcement, cancelled_at):
-            return Cancellation(
-                order.model_copy(update={"status": OrderStatus.CANCELLED, "cancelled_at": cancelled_at})
-            )
+        if store.cancel(order, announcement, entry, status, cancelled_at):
+            return Cancellation(order.model_copy(update={"status": status, "cancelled_at": cancelled_at}))
     raise OrderBusy(order_id)
 
 

@@ -25,25 +25,24 @@ class OrderStore(Protocol):
 
     def get_order(self, order_id: str) -> Order | None: ...
 
-    def transition(
+    def record(
         self,
-        order_id: str,
+        order: Order,
         entry: TimelineEntry,
-        to: OrderStatus,
-        allowed_from: frozenset[OrderStatus],
-        release: list[OrderLine] | None,
+        status: OrderStatus,
         facts: dict[str, str | int],
+        release: list[OrderLine] | None,
     ) -> bool:
-        """Move the status, set `facts` on the order (and release stock) if the order
-        is in `allowed_from` and has not seen entry.event_id; False otherwise."""
+        """Atomically, if the order is still at `order.version`: add the event (entry) to its
+        facts, ids and timeline, set `status` and `facts` (what the event tells), and release
+        `release`'s stock (marking it released). False when the order moved meanwhile."""
 
-    def append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
-        """Record the event (and its facts) without a status change; False if already
-        recorded. Raise OrderNotFound for an unknown order."""
-
-    def cancel(self, order: Order, announcement: Event[Any], cancelled_at: datetime) -> bool:
-        """Atomically: CANCELLED (if the order is still in order.status), its stock
-        released, the announcement queued in the outbox. False if the status moved."""
+    def cancel(
+        self, order: Order, announcement: Event[Any], entry: TimelineEntry, status: OrderStatus, at: datetime
+    ) -> bool:
+        """Atomically, if the order is still at `order.version`: record the cancellation
+        request (its fact, entry, status, when) and queue the announcement in the outbox.
+        False when the order moved meanwhile."""
 
     def list_customer_orders(self, customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
         """A page of the customer's orders, newest first, and the cursor of the next page."""

@@ -284,15 +284,16 @@ def list_orders(
     "/orders/<order_id>",
     summary="Cancel an order",
     description=(
-        "Cancels an order that has not shipped: it becomes CANCELLED at once, its stock is released, "
-        "and ORDER_CANCELLED is announced; a payment already taken is refunded (the order then ends "
-        "REFUNDED) and the parcel is never booked. Cancelling again answers the same. A shipped order "
-        "answers 409."
+        "Asks to cancel an order that has not shipped, as far as this service knows: it becomes CANCELLING "
+        "and ORDER_CANCELLED is announced. The shipment service decides: stopped before the carrier booked "
+        "it (the order ends CANCELLED, its stock released, a payment refunded: REFUNDED), or too late "
+        "(CANCELLATION_REJECTED; the order ships, charged). Asking again answers the same. An order known "
+        "to be shipped answers 409."
     ),
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        202: _documented("The order, cancelled (the refund, if any, follows)", OrderView),
+        202: _documented("The order, CANCELLING (shipment's verdict and any refund follow)", OrderView),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
         404: NOT_FOUND,

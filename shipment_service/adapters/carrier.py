@@ -3,12 +3,12 @@
 It stands where a real carrier's API client would (same Carrier protocol), so the
 rest of the service cannot tell the difference: bookings are idempotent per key,
 tracking numbers follow the UPU S10 format (2 letters, 8-digit serial, check digit,
-country), some addresses are refused, and a booked parcel can be cancelled
-(idempotently: a parcel cancelled again gets its first cancellation back).
+country), and some addresses are refused. Once booked, the parcel is the carrier's:
+a cancellation that comes later is refused by the shipment service, not the carrier.
 
 With the fault switch on (FAULT_RATE, see events/faults.py) it also fails like a
 real carrier API: throttles and 5xx before booking, timeouts before or after the
-booking was made (and the same for cancellations). The client side retries them a
+booking was made. The client side retries them a
 couple of times with the same idempotency key, which replays the booking made, never
 books a second parcel.
 """
@@ -21,7 +21,7 @@ from events.faults import FaultInjector, call_with_retries
 from events.models import Address, OrderLine
 from events.observability import logger
 from shipment_service.domain.errors import Undeliverable
-from shipment_service.domain.model import Booking, Cancellation
+from shipment_service.domain.model import Booking
 
 UNDELIVERABLE_POSTAL_CODE = "00000"
 _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
@@ -37,11 +37,9 @@ class SimulatedCarrier:
     name = "SimPost"
     service_indicator = "SP"
     OPERATION = "carrier.book"
-    CANCEL_OPERATION = "carrier.cancel"
 
     def __init__(self, faults: FaultInjector | None = None) -> None:
         self._bookings: dict[str, Booking] = {}
-        self._cancellations: dict[str, Cancellation] = {}
         # Read once per instance, i.e. at cold start in the handler; off when unset.
         self.faults = faults if faults is not None else FaultInjector.from_env(log=logger)
 
@@ -49,11 +47,6 @@ class SimulatedCarrier:
     def bookings(self) -> list[Booking]:
         """Every parcel this instance booked, as the carrier's account would list them."""
         return list(self._bookings.values())
-
-    @property
-    def cancellations(self) -> list[Cancellation]:
-        """Every parcel this instance cancelled."""
-        return list(self._cancellations.values())
 
     def book(self, order_id: str, address: Address, lines: list[OrderLine], idempotency_key: str) -> Booking:
         def attempt() -> Booking:
@@ -76,20 +69,3 @@ class SimulatedCarrier:
         tracking_number = f"{self.service_indicator}{serial}{s10_check_digit(serial)}{address.country.upper()}"
         booking = Booking(shipment_id=f"shp_{digest[8:20].hex()}", carrier=self.name, tracking_number=tracking_number)
         return self._bookings.setdefault(idempotency_key, booking)
-
-    def cancel(self, shipment_id: str, idempotency_key: str) -> Cancellation:
-        # A real carrier's API takes the key as its Idempotency-Key header; SimPost
-        # needs none, as a parcel is cancelled at most once whatever the key.
-        def attempt() -> Cancellation:
-            return self.faults.call_idempotent(self.CANCEL_OPERATION, lambda: self._cancel(shipment_id))
-
-        return call_with_retries(attempt)
-
-    def _cancel(self, shipment_id: str) -> Cancellation:
-        # Keyed on the parcel: whoever asks, and however often, a parcel is cancelled
-        # once, and every later request gets that cancellation back. The carrier's state
-        # lives with the carrier (here: derived from the id), not in this process, so a
-        # parcel booked by another instance is cancelled the same way.
-        digest = hashlib.sha256(f"{self.name}/cancel/{shipment_id}".encode()).digest()
-        cancellation = Cancellation(shipment_id=shipment_id, cancellation_id=f"cnl_{digest[:12].hex()}")
-        return self._cancellations.setdefault(shipment_id, cancellation)

@@ -1,7 +1,19 @@
-"""Cancelling an order's shipment: before its booking, or by cancelling the parcel.
+"""A customer's cancellation reaches the warehouse: can the parcel still be stopped?
 
-Nothing is published: the order is CANCELLED already (order_service announced it),
-and billing refunds the payment on the same ORDER_CANCELLED.
+That is this service's to say, and only here is it decided, on the order's shipment row
+with conditional writes (the point where a cancellation and a booking exclude each
+other), then announced:
+- no shipment yet: CANCELLED is recorded, so no later PAYMENT_CONFIRMED ever books it,
+  and SHIPMENT_CANCELLED announces it (billing refunds a charge, the order releases its
+  stock and ends CANCELLED or REFUNDED);
+- a booking in flight (BOOKING): BookingInProgress, SQS delivers the cancellation again
+  once the booking is recorded;
+- booked or delivered: the carrier has the parcel; CANCELLATION_REJECTED says so (no
+  refund, no stock back, the customer is told);
+- the carrier refused the parcel (FAILED): nothing to stop; SHIPMENT_ERROR already made
+  billing refund and the order release its stock.
+Announcements have deterministic ids (uuid5 of the ORDER_CANCELLED), so a retry that
+announces again is a duplicate every consumer recognises.
 """
 
 from __future__ import annotations
@@ -11,31 +23,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from events.models import OrderCancelled
+from events.models import (
+    CancellationRejected,
+    CancellationRejectedData,
+    OrderCancelled,
+    ShipmentCancelled,
+    ShipmentCancelledData,
+)
 from shipment_service.domain.errors import BookingInProgress, ShipmentContention
-from shipment_service.domain.model import Cancellation, Shipment, ShipmentStatus
-from shipment_service.domain.ports import Carrier, ShipmentStore
+from shipment_service.domain.model import Shipment, ShipmentStatus
+from shipment_service.domain.ports import Publisher, ShipmentStore
 from shipment_service.domain.shipments import MAX_ROUNDS
+
+TOO_LATE_REASON = "your order had already left our warehouse with the carrier"
 
 
 class CancelOutcome(StrEnum):
-    # Stored before any PAYMENT_CONFIRMED: none will ever book the order.
-    BEFORE_BOOKING = "before_booking"
-    # The parcel was booked: cancelled with the carrier, never reported delivered.
-    BOOKING_CANCELLED = "booking_cancelled"
-    # Another ORDER_CANCELLED did it first.
-    ALREADY_CANCELLED = "already_cancelled"
-    # The carrier refused the parcel: there is nothing to cancel.
-    NOTHING_BOOKED = "nothing_booked"
-    # The carrier had already reported the parcel delivered.
+    # Recorded before any booking: the parcel will never ship.
+    STOPPED = "stopped"
+    # The carrier has (or delivered) the parcel: the cancellation is refused.
     TOO_LATE = "too_late"
+    # The carrier refused the parcel: there is nothing to stop.
+    NOTHING_BOOKED = "nothing_booked"
 
 
 @dataclass(frozen=True)
 class CancelResult:
     shipment: Shipment
     outcome: CancelOutcome
-    carrier_cancellation: Cancellation | None = None
+    announced: ShipmentCancelled | CancellationRejected | None = None
 
 
 def _utcnow() -> datetime:
@@ -44,18 +60,11 @@ def _utcnow() -> datetime:
 
 def cancel_shipment(
     event: OrderCancelled,
-    carrier: Carrier,
     store: ShipmentStore,
+    publisher: Publisher,
     now: Callable[[], datetime] = _utcnow,
 ) -> CancelResult:
-    """Record the cancellation so no later PAYMENT_CONFIRMED books the order, and cancel
-    a parcel already booked, with the carrier.
-
-    The record comes first (a conditional write: the point where cancellation and
-    delivery exclude each other), the carrier's cancellation second; a retry finds the
-    record and cancels with the carrier again, which the carrier answers idempotently.
-    A booking still in flight (BOOKING) raises BookingInProgress: SQS retries later.
-    """
+    """Decide whether the order's parcel can still be stopped, record it, announce it."""
     at = now()
     for _ in range(MAX_ROUNDS):
         shipment = store.get(event.order_id)
@@ -68,31 +77,33 @@ def cancel_shipment(
                 cancelled_at=at,
             )
             if store.add(record):
-                return CancelResult(shipment=record, outcome=CancelOutcome.BEFORE_BOOKING)
+                shipment = record
+                break
             continue  # a PAYMENT_CONFIRMED claimed it meanwhile: decide on its claim
-        status = shipment.status
-        if status is ShipmentStatus.BOOKING:
+        if shipment.status is ShipmentStatus.BOOKING:
             raise BookingInProgress(event.order_id)
-        if status is ShipmentStatus.FAILED:
-            return CancelResult(shipment=shipment, outcome=CancelOutcome.NOTHING_BOOKED)
-        if status is ShipmentStatus.DELIVERED:
-            return CancelResult(shipment=shipment, outcome=CancelOutcome.TOO_LATE)
-        if status is ShipmentStatus.BOOKED:
-            cancelled = shipment.moved_to(ShipmentStatus.CANCELLED, cancelled_by=event.event_id, cancelled_at=at)
-            if not store.update(cancelled, expected=ShipmentStatus.BOOKED):
-                continue  # delivered or cancelled meanwhile
-            shipment = cancelled
         break
     else:
         raise ShipmentContention(event.order_id)
 
-    # CANCELLED, by this event or another one.
-    ours = shipment.cancelled_by == event.event_id
-    if not shipment.is_booked_with_carrier:
-        outcome = CancelOutcome.BEFORE_BOOKING if ours else CancelOutcome.ALREADY_CANCELLED
-        return CancelResult(shipment=shipment, outcome=outcome)
-    assert shipment.shipment_id and shipment.cancelled_by  # the model guarantees both here
-    # Again on every retry and duplicate: the one way to be sure the carrier heard it.
-    cancellation = carrier.cancel(shipment.shipment_id, idempotency_key=shipment.cancelled_by)
-    outcome = CancelOutcome.BOOKING_CANCELLED if ours else CancelOutcome.ALREADY_CANCELLED
-    return CancelResult(shipment=shipment, outcome=outcome, carrier_cancellation=cancellation)
+    order = event.data.order
+    announcement: ShipmentCancelled | CancellationRejected
+    if shipment.status is ShipmentStatus.FAILED:
+        return CancelResult(shipment=shipment, outcome=CancelOutcome.NOTHING_BOOKED)
+    if shipment.status is ShipmentStatus.CANCELLED:
+        # Ours: just now, or by an attempt of this event that crashed before announcing.
+        announcement = ShipmentCancelled.caused_by(event, data=ShipmentCancelledData(order=order))
+        outcome = CancelOutcome.STOPPED
+    else:  # BOOKED or DELIVERED: the carrier has it
+        announcement = CancellationRejected.caused_by(
+            event,
+            data=CancellationRejectedData(
+                order=order,
+                reason=TOO_LATE_REASON,
+                carrier=shipment.carrier,
+                tracking_number=shipment.tracking_number,
+            ),
+        )
+        outcome = CancelOutcome.TOO_LATE
+    publisher.publish(announcement)
+    return CancelResult(shipment=shipment, outcome=outcome, announced=announcement)

@@ -37,9 +37,8 @@ def report_delivery(
 ) -> DeliveryResult:
     """Move a BOOKED shipment to DELIVERED (conditional write), then publish DELIVERED.
 
-    A cancelled shipment is never delivered: CANCELLED and DELIVERED both leave only
-    BOOKED, so whichever write comes first wins and the other finds it done. A
-    duplicate report finds DELIVERED with the announcement made and does nothing; a
+    A shipment cancelled before its booking has no parcel, so no report. A duplicate
+    report finds DELIVERED with the announcement made and does nothing; a
     retry after a failed publish finds it not yet made and publishes it again, with the
     same event id (deterministic from the SHIPPED) and the same delivered_at.
     """

@@ -19,20 +19,12 @@ class Booking:
     tracking_number: str
 
 
-@dataclass(frozen=True)
-class Cancellation:
-    """What a carrier gives back for a cancelled parcel."""
-
-    shipment_id: str
-    cancellation_id: str
-
-
 class ShipmentStatus(StrEnum):
     """Where the order's shipment stands. Each move is a conditional write:
 
         (none) -> BOOKING -> BOOKED -> DELIVERED
-                         \\-> FAILED   \\-> CANCELLED
-        (none) -> CANCELLED             (cancelled before any booking)
+                         \\-> FAILED
+        (none) -> CANCELLED             (cancelled before any booking: it never ships)
 
     BOOKING is the claim a PAYMENT_CONFIRMED takes before calling the carrier, so a
     cancellation can never slip in between the carrier's answer and its record.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from events.models import Address, Event, OrderLine, Shipped
-from shipment_service.domain.model import Booking, Cancellation, Shipment, ShipmentStatus
+from shipment_service.domain.model import Booking, Shipment, ShipmentStatus
 
 
 class Carrier(Protocol):
@@ -16,10 +16,6 @@ class Carrier(Protocol):
 
         The same idempotency_key must return the same booking, never a second parcel.
         """
-
-    def cancel(self, shipment_id: str, idempotency_key: str) -> Cancellation:
-        """Cancel a booked parcel. Idempotent: cancelling it again (with this key or
-        another) returns the first cancellation."""
 
 
 class ShipmentStore(Protocol):

@@ -58,20 +58,17 @@ def on_payment_confirmed(event: PaymentConfirmed) -> None:
 
 def on_order_cancelled(event: OrderCancelled) -> None:
     # A booking still in flight raises BookingInProgress: the record fails, SQS retries it.
-    result = cancel_shipment(event, carrier, store)
-    cancellation = result.carrier_cancellation
-    # Too late: the carrier reported the parcel delivered before the cancellation came.
+    result = cancel_shipment(event, store, publisher)
     log = logger.warning if result.outcome is CancelOutcome.TOO_LATE else logger.info
     log(
-        "shipment cancellation handled",
+        "cancellation decided",
         extra={
             "outcome": result.outcome.value,
             "status": result.shipment.status.value,
-            "shipment_id": result.shipment.shipment_id,
-            "carrier_cancellation_id": cancellation.cancellation_id if cancellation else None,
+            "announced": result.announced.event_type.value if result.announced else None,
         },
     )
-    metrics.add_metric(name="ShipmentCancellationHandled", unit="Count", value=1)
+    metrics.add_metric(name=f"Cancellation{result.outcome.value.title().replace('_', '')}", unit="Count", value=1)
 
 
 consumer = EventConsumer(

@@ -199,3 +199,17 @@ def sweep_outbox(stack: Stack, **payload: Any) -> dict[str, Any]:
 def outbox_order_ids(stack: Stack) -> set[str]:
     items = stack.client("dynamodb").scan(TableName=stack.outputs["OutboxTableName"], ConsistentRead=True)["Items"]
     return {item["order_id"]["S"] for item in items}
+
+
+@contextlib.contextmanager
+def payment_parked_in_the_shipment_dlq(stack: Stack) -> Iterator[Any]:
+    """While inside, the shipment function cannot read its table: a PAYMENT_CONFIRMED
+    fails five times in a few seconds and waits in the shipment DLQ, the way a backlog
+    or a DLQ makes one service's view lag. Yields a wait for it to be parked; on exit the
+    function works again (the caller redrives the DLQ when it wants the payment back)."""
+    dlq = queue_url(stack, "ShipmentDLQ")
+    with (
+        visibility_timeout(stack, 1, ("ShipmentQueue",)),
+        function_env(stack, "ShipmentFunction", SHIPMENTS_TABLE="no-such-table"),
+    ):
+        yield lambda: stack.wait_for(lambda: queue_depth(stack, dlq) >= 1, timeout=90)

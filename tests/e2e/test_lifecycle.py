@@ -22,7 +22,7 @@ from tests.e2e.flows import (
     wait_emails,
     wait_final,
 )
-from tests.e2e.infra import function_env, settle, visibility_timeout
+from tests.e2e.infra import function_env, payment_parked_in_the_shipment_dlq, settle, visibility_timeout
 
 pytestmark = pytest.mark.usefixtures("needs_inbox")
 
@@ -75,7 +75,8 @@ def test_cancel_before_payment_never_charges_and_releases_the_stock(stack, custo
             assert stack.wait_for(lambda: "ORDER_CREATED" in _types(customer, order_id), timeout=30)
             cancelled = _cancel(customer, order_id)
             assert cancelled.status == 202, cancelled.body
-            assert cancelled.body["status"] == "CANCELLED"
+            assert cancelled.body["status"] == "CANCELLING"  # shipment decides
+            assert wait_final(customer, order_id, statuses={"CANCELLED"})["status"] == "CANCELLED"
             assert stock_of(stack, sku) == 5
         # The invoice goes through now; billing has seen the cancellation and must not charge.
         assert stack.wait_for(lambda: "INVOICE_CREATED" in _types(customer, order_id), timeout=60)
@@ -90,25 +91,49 @@ def test_cancel_before_payment_never_charges_and_releases_the_stock(stack, custo
     assert not any("payment" in s.lower() or "refund" in s.lower() for s in subjects), subjects
 
 
-def test_cancel_after_payment_refunds_and_never_ships(stack, customer):
+def test_cancel_after_payment_while_shipment_lags_stops_the_parcel_and_refunds(stack, customer):
+    """The payment waits in the shipment DLQ (shipment's view lags); the cancellation
+    reaches shipment first: stopped, refunded, and the redriven payment books nothing."""
     sku = new_product(stack, stock=5)
-    with function_env(stack, "ShipmentFunction", FAULT_RATE="1"):  # hold the parcel back
+    with payment_parked_in_the_shipment_dlq(stack) as parked:
         order_id = customer.post_order(order_body(sku, quantity=1)).body["order_id"]
         assert stack.wait_for(lambda: _status(customer, order_id) == "PAID", timeout=30)
-        assert _cancel(customer, order_id).status == 202
-        final = wait_final(customer, order_id, statuses={"REFUNDED"})
-    settle(8)  # the shipment service retries PAYMENT_CONFIRMED now, and must not book
+        assert parked()
+    assert _cancel(customer, order_id).status == 202
+    final = wait_final(customer, order_id, statuses={"REFUNDED"})
+    assert stack.redrive("ShipmentDLQ") >= 1  # the runbook's redrive: the payment comes back
+    settle(6)  # ... and must not book
 
     assert final["status"] == "REFUNDED"
     assert _status(customer, order_id) == "REFUNDED"
     assert "SHIPPED" not in _types(customer, order_id)
+    assert "SHIPMENT_CANCELLED" in _types(customer, order_id)
     payment = _payment(customer, order_id)
     assert payment["state"] == "REFUNDED" and payment["charge_id"]
     assert payment["refunds"][0]["amount"] == payment["amount"]
     assert stock_of(stack, sku) == 5
-    wait_emails(customer, order_id, 5)  # received, invoice, paid, cancelled, refunded
+    wait_emails(customer, order_id, 6)  # received, invoice, paid, cancelling, cancelled, refunded
     settle(2)
-    assert len(emails_for(customer, order_id)) == 5
+    assert len(emails_for(customer, order_id)) == 6
+
+
+def test_cancel_while_the_parcel_is_being_booked_is_too_late_and_costs_no_refund(stack, customer):
+    sku = new_product(stack, stock=5)
+    with function_env(stack, "ShipmentFunction", FAULT_RATE="1"):  # the carrier keeps failing mid-booking
+        order_id = customer.post_order(order_body(sku, quantity=1)).body["order_id"]
+        assert stack.wait_for(lambda: _status(customer, order_id) == "PAID", timeout=30)
+        assert _cancel(customer, order_id).status == 202  # the booking is in flight: shipment waits
+        settle(3)
+    final = wait_final(customer, order_id, statuses={"DELIVERED"})
+
+    assert final["status"] == "DELIVERED"
+    assert "CANCELLATION_REJECTED" in _types(customer, order_id)
+    payment = _payment(customer, order_id)
+    assert payment["state"] == "CONFIRMED" and payment["refunds"] == []
+    assert stock_of(stack, sku) == 4
+    assert stack.wait_for(
+        lambda: any("could not cancel" in e.subject.lower() for e in emails_for(customer, order_id)), timeout=30
+    )
 
 
 def test_a_shipped_order_cannot_be_cancelled_and_cancelling_twice_is_harmless(stack, customer):
@@ -119,13 +144,16 @@ def test_a_shipped_order_cannot_be_cancelled_and_cancelling_twice_is_harmless(st
     refused = _cancel(customer, delivered)
 
     assert refused.status == 409 and refused.body["error"]["code"] == "ORDER_ALREADY_SHIPPED"
+    delivered_payment = _payment(customer, delivered)
+    assert delivered_payment["state"] == "CONFIRMED" and delivered_payment["refunds"] == []  # no refund
     with function_env(stack, "BillingFunction", FAULT_RATE="1"):
         twice = customer.post_order(order_body(sku, quantity=1)).body["order_id"]
         first, second = _cancel(customer, twice), _cancel(customer, twice)
     assert first.status == second.status == 202
+    assert wait_final(customer, twice, statuses={"CANCELLED"})["status"] == "CANCELLED"
     settle(6)
     cancellations = [e for e in emails_for(customer, twice) if "cancel" in e.subject.lower()]
-    assert len(cancellations) == 1
+    assert len(cancellations) == 2  # the request, and shipment's verdict: once each
     assert stock_of(stack, sku) == 4
 
 
@@ -137,15 +165,18 @@ def test_cancellations_racing_payments_always_end_consistent(stack, customer):
 
     outcomes = {}
     for order_id, answer in zip(order_ids, answers, strict=True):
-        final = wait_final(customer, order_id, statuses={"CANCELLED", "REFUNDED", "DELIVERED"})
+        final = wait_final(customer, order_id, statuses={"CANCELLED", "REFUNDED", "DELIVERED", "PAYMENT_FAILED"})
         if final["status"] == "CANCELLED":  # give a refund the time to arrive
             time.sleep(3)
             final = customer.get_order(order_id).body
         payment = _payment(customer, order_id)
         outcomes[order_id] = (answer, final["status"], payment["state"])
-        if answer == 202:
+        if answer == 202 and final["status"] == "DELIVERED":  # shipment had it already: too late
+            assert "CANCELLATION_REJECTED" in _types(customer, order_id), outcomes[order_id]
+            assert payment["state"] == "CONFIRMED", outcomes[order_id]
+        elif answer == 202:
             assert final["status"] in ("CANCELLED", "REFUNDED"), outcomes[order_id]
-            assert "SHIPPED" not in _types(customer, order_id) or final["status"] == "REFUNDED"
+            assert "SHIPPED" not in _types(customer, order_id), outcomes[order_id]
             assert payment["state"] in ("NOT_CHARGED", "REFUNDED"), outcomes[order_id]
         else:
             assert answer == 409 and final["status"] == "DELIVERED", outcomes[order_id]

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 # Highest first: the first fact present decides the status.
 PRIORITY: tuple[tuple[str, str], ...] = (
-    ("PAYMENT_REFUNDED", "REFUNDED"),
-    ("ORDER_CANCELLED", "CANCELLED"),
+    ("PAYMENT_REFUNDED", "REFUNDED"),  # money went back: stopped in time, or could not ship
     ("PAYMENT_FAILED", "PAYMENT_FAILED"),
     ("SHIPMENT_ERROR", "SHIPMENT_FAILED"),
+    ("SHIPMENT_CANCELLED", "CANCELLED"),  # shipment stopped it before the booking
     ("DELIVERED", "DELIVERED"),
     ("SHIPPED", "SHIPPED"),
+    ("ORDER_CANCELLED", "CANCELLING"),  # asked; shipment has not answered yet
     ("PAYMENT_CONFIRMED", "PAID"),
     ("INVOICE_CREATED", "INVOICED"),
 )

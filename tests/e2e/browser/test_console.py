@@ -18,7 +18,7 @@ from scripts.stack import DEMO_PASSWORD, Stack
 from tests.e2e.browser.conftest import PHONE, shot
 from tests.e2e.conftest import Customer
 from tests.e2e.flows import new_product, order_body, stock_of
-from tests.e2e.infra import function_env
+from tests.e2e.infra import payment_parked_in_the_shipment_dlq
 
 ORDER_TIMEOUT = 90_000  # ms: placing to delivered on a busy machine (delivery delay 2 s)
 RAW_JSON = re.compile(r'[{}]|"error"|"code"')
@@ -122,19 +122,21 @@ def test_a_customer_signs_up_orders_watches_it_delivered_cancels_and_pages_throu
     expect(page.locator("[data-status='DELIVERED']")).to_be_visible()
     expect(page.get_by_role("button", name="Cancel this order")).to_have_count(0)
 
-    # Cancel an order before it ships (the carrier is held back): the money comes back.
+    # Cancel an order before it ships (its payment waits in the shipment DLQ): the money comes back.
     page.goto(console + "#/shop")
-    with function_env(stack, "ShipmentFunction", FAULT_RATE="1"):
+    with payment_parked_in_the_shipment_dlq(stack) as parked:
         add_to_cart(page, name, 1)
         fill_checkout(page)
         page.get_by_role("button", name="Place order").click()
         cancelled_id = order_id_of(page)
         expect(page.locator("[data-status='PAID']")).to_be_visible(timeout=30_000)
-        page.get_by_role("button", name="Cancel this order").click()
-        shot(page, "07-cancel-question")
-        page.get_by_role("button", name="Yes, cancel it").click()
-        expect(page.locator("#notice")).to_contain_text("is cancelled")
-        expect(page.locator("[data-status='REFUNDED']")).to_be_visible(timeout=ORDER_TIMEOUT)
+        assert parked()
+    page.get_by_role("button", name="Cancel this order").click()
+    shot(page, "07-cancel-question")
+    page.get_by_role("button", name="Yes, cancel it").click()
+    expect(page.locator("#notice")).to_contain_text("is being cancelled")
+    expect(page.locator("[data-status='REFUNDED']")).to_be_visible(timeout=ORDER_TIMEOUT)
+    stack.redrive("ShipmentDLQ")
     expect(page.locator("#payment-state")).to_have_text("Refunded")
     expect(page.locator("#timeline")).to_contain_text("Money refunded")
     shot(page, "08-cancelled-refunded")

@@ -27,7 +27,7 @@ from tests.integration.billing_service.payments_table import (
     payment_rows,
 )
 from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
-from tests.unit.billing_service.builders import order_cancelled
+from tests.unit.billing_service.builders import stopped
 from tests.unit.billing_service.fakes import RecordingProvider
 from tests.unit.events.fakes import redeliver_until_settled
 
@@ -75,7 +75,7 @@ def test_a_cancellation_before_the_invoice_means_the_invoice_charges_and_publish
     billing: ModuleType, handler: Handler, topic: TopicSpy
 ) -> None:
     invoice = invoice_created(payment_token="tok_visa")
-    cancel = order_cancelled(invoice, previous_status="CREATED")
+    cancel = stopped(invoice, previous_status="CREATED")
 
     assert handler(sqs_batch(cancel), lambda_context()) == OK
     row = payment_row(invoice.order_id)
@@ -104,7 +104,7 @@ def test_a_cancellation_delivered_three_times_refunds_the_charge_once(
     assert billing.handler(sqs_batch(invoice), lambda_context()) == OK
     [confirmed] = topic.published()
     assert isinstance(confirmed, PaymentConfirmed)
-    cancel = order_cancelled(invoice)
+    cancel = stopped(invoice)
 
     # Once, then twice more in one batch, each under its own SQS message id.
     assert billing.handler(sqs_batch(cancel), lambda_context()) == OK
@@ -142,7 +142,7 @@ def test_a_cancellation_during_the_charge_is_retried_and_then_refunds(
 ) -> None:
     other = _instance(monkeypatch, topic)  # a second instance of the function, same tables
     invoice = invoice_created(payment_token="tok_visa")
-    cancel = order_cancelled(invoice, previous_status="INVOICED")
+    cancel = stopped(invoice, previous_status="INVOICED")
     responses: list[dict[str, Any]] = []
 
     neighbour = invoice_created(payment_token="tok_amex")  # another order, in the same batch
@@ -188,7 +188,7 @@ def test_a_cancellation_after_a_failed_payment_does_nothing(handler: Handler, to
     failed_row = payment_row(invoice.order_id)
     assert _names(topic.published()) == ["PaymentFailed"]
 
-    assert handler(sqs_batch(order_cancelled(invoice, previous_status="PAYMENT_FAILED")), lambda_context()) == OK
+    assert handler(sqs_batch(stopped(invoice, previous_status="PAYMENT_FAILED")), lambda_context()) == OK
 
     assert payment_rows() == [failed_row]
     assert topic.published() == []
@@ -199,7 +199,7 @@ def test_an_invoice_and_a_cancellation_in_one_batch_agree_in_either_order(
     billing: ModuleType, handler: Handler, topic: TopicSpy, cancel_first: bool
 ) -> None:
     invoice = invoice_created(payment_token="tok_visa")
-    cancel = order_cancelled(invoice, previous_status="INVOICED")
+    cancel = stopped(invoice, previous_status="INVOICED")
     batch = sqs_batch(cancel, invoice) if cancel_first else sqs_batch(invoice, cancel)
 
     assert handler(batch, lambda_context()) == OK
@@ -247,7 +247,7 @@ def test_a_cancellation_and_a_shipment_error_in_one_batch_refund_once(
     invoice = invoice_created(payment_token="tok_visa")
     handler(sqs_batch(invoice), lambda_context())
     [confirmed] = topic.published()
-    cancel, error = order_cancelled(invoice), shipment_error(confirmed)
+    cancel, error = stopped(invoice), shipment_error(confirmed)
 
     assert handler(sqs_batch(error, cancel), lambda_context()) == OK
 
@@ -262,8 +262,8 @@ def test_a_cancellation_and_a_shipment_error_in_one_batch_refund_once(
 @pytest.mark.parametrize("token", ["tok_visa", "tok_mastercard"])
 def test_the_token_never_reaches_the_payments_table(handler: Handler, token: str, log: io.StringIO) -> None:
     charged, early = invoice_created(payment_token=token), invoice_created(payment_token=token)
-    handler(sqs_batch(charged, order_cancelled(charged)), lambda_context())
-    handler(sqs_batch(order_cancelled(early, previous_status="CREATED"), early), lambda_context())
+    handler(sqs_batch(charged, stopped(charged)), lambda_context())
+    handler(sqs_batch(stopped(early, previous_status="CREATED"), early), lambda_context())
 
     rows = payment_rows()
     assert {row["status"]["S"] for row in rows} == {"REFUNDED", "CANCELLED"}
@@ -286,7 +286,7 @@ def test_under_a_moderate_fault_rate_every_cancelled_order_is_refunded_exactly_o
     topic.published()
     provider = billing.provider
     provider.faults = FaultInjector(0.5, rng=random.Random(3), log=logger)
-    cancels = [order_cancelled(invoice) for invoice in invoices]
+    cancels = [stopped(invoice) for invoice in invoices]
 
     failed_per_receive = redeliver_until_settled(lambda batch: handler(batch, lambda_context()), cancels)
 

@@ -39,10 +39,12 @@ from tests.integration.conftest import create_idempotency_table, failed_ids, fau
 from tests.unit.email_service.builders import (
     BUILDERS,
     INVOICE_URL,
+    cancellation_rejected,
     delivered,
     invoice_created_with_link,
     order_cancelled,
     payment_refunded,
+    shipment_cancelled,
 )
 from tests.unit.events.fakes import redeliver_until_settled
 
@@ -294,11 +296,13 @@ def test_an_invoice_created_from_before_the_pdf_still_sends_the_invoice_email(em
 @pytest.mark.parametrize(
     ("build", "subject", "says"),
     [
-        (order_cancelled, "is cancelled", "the refund follows in a separate email"),
+        (order_cancelled, "We are cancelling", "We received your request to cancel"),
+        (shipment_cancelled, "is cancelled", "the refund follows in a separate email"),
+        (cancellation_rejected, "could not cancel", "Your payment stands."),
         (payment_refunded, "We refunded 45.97 EUR", "Refund reference: re_test_456"),
         (delivered, "was delivered", "SP123456789GB"),
     ],
-    ids=["ORDER_CANCELLED", "PAYMENT_REFUNDED", "DELIVERED"],
+    ids=["ORDER_CANCELLED", "SHIPMENT_CANCELLED", "CANCELLATION_REJECTED", "PAYMENT_REFUNDED", "DELIVERED"],
 )
 def test_the_lifecycle_emails_reach_the_customer(
     email: ModuleType, build: Callable[..., Any], subject: str, says: str

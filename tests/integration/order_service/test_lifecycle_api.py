@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from events.models import OrderCancelled
+from events.models import OrderCancelled, ShipmentCancelled, ShipmentCancelledData
 from tests import builders
 from tests.integration.conftest import json_body
 from tests.integration.order_service.tables import outbox_size, stock_of
@@ -81,7 +81,11 @@ def test_another_customers_cursor_is_refused(api):
     assert response["statusCode"] == 400
 
 
-def test_cancel_releases_stock_queues_order_cancelled_and_twice_is_harmless(api):
+def test_cancel_queues_order_cancelled_keeps_the_stock_until_shipment_decides_and_twice_is_harmless(
+    api, relay, topic, monkeypatch, env
+):
+    from tests.integration.conftest import load_handler
+
     order_id = place(api, quantity=2)
     assert stock_of("LAMP-001") == 1
 
@@ -89,9 +93,18 @@ def test_cancel_releases_stock_queues_order_cancelled_and_twice_is_harmless(api)
     again = on_order(api, "DELETE", order_id)
 
     assert first["statusCode"] == again["statusCode"] == 202
-    assert json_body(first)["status"] == "CANCELLED"
-    assert stock_of("LAMP-001") == 3
+    assert json_body(first)["status"] == "CANCELLING"
+    assert stock_of("LAMP-001") == 1  # the parcel may have left already
     assert outbox_size() == 2  # ORDER_CREATED and one ORDER_CANCELLED
+
+    relay()
+    cancelled = next(event for event in topic.published() if event.event_type.value == "ORDER_CANCELLED")
+    consumer = load_handler("order_service.handlers.handle_order_events", env, monkeypatch)
+    stopped = ShipmentCancelled.caused_by(cancelled, data=ShipmentCancelledData(order=cancelled.data.order))
+    consumer.handler(builders.sqs_batch(cancelled, stopped), builders.lambda_context())
+
+    assert json_body(on_order(api, "GET", order_id))["status"] == "CANCELLED"
+    assert stock_of("LAMP-001") == 3
 
 
 def test_a_shipped_order_cannot_be_cancelled(api, relay, topic, monkeypatch, env):

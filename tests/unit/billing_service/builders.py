@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.models import Event, OrderCancelled, OrderCancelledData
+from events.models import Event, OrderCancelled, OrderCancelledData, ShipmentCancelled, ShipmentCancelledData
 
 
 def order_cancelled(of: Event[Any], previous_status: str = "PAID") -> OrderCancelled:
@@ -15,3 +15,10 @@ def order_cancelled(of: Event[Any], previous_status: str = "PAID") -> OrderCance
         correlation_id=of.correlation_id,
         data=OrderCancelledData(order=of.data.order, previous_status=previous_status),
     )
+
+
+def stopped(of: Event[Any], previous_status: str = "PAID") -> ShipmentCancelled:
+    """Shipment's verdict on the customer's cancellation of `of`'s order: the parcel was
+    stopped before its booking (billing refunds on this, not on the request)."""
+    request = order_cancelled(of, previous_status)
+    return ShipmentCancelled.caused_by(request, data=ShipmentCancelledData(order=of.data.order))

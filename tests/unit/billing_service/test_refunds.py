@@ -22,6 +22,7 @@ from billing_service.domain.refunds import (
     RefundOutcome,
     RefundResult,
     cancel_payment,
+    hold_charge,
     refund_failed_shipment,
 )
 from events.faults import DependencyTimeout, FaultInjector, FaultKind
@@ -29,13 +30,13 @@ from events.models import (
     EVENT_ID_NAMESPACE,
     Event,
     InvoiceCreated,
-    OrderCancelled,
     PaymentConfirmed,
     PaymentRefunded,
+    ShipmentCancelled,
     ShipmentError,
 )
 from tests.builders import invoice_created, shipment_error
-from tests.unit.billing_service.builders import order_cancelled
+from tests.unit.billing_service.builders import order_cancelled, stopped
 from tests.unit.billing_service.fakes import InMemoryPaymentStore, RecordingProvider, RecordingPublisher
 
 NOW = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
@@ -59,7 +60,7 @@ class Billing:
     def bill(self, event: InvoiceCreated) -> BillingResult:
         return bill_invoice(event, **self._edges())
 
-    def cancel(self, event: OrderCancelled) -> RefundResult:
+    def cancel(self, event: ShipmentCancelled) -> RefundResult:
         return cancel_payment(event, **self._edges())
 
     def shipment_failed(self, event: ShipmentError) -> RefundResult:
@@ -68,7 +69,7 @@ class Billing:
     def deliver(self, event: Event[Any]) -> object:
         if isinstance(event, InvoiceCreated):
             return self.bill(event)
-        if isinstance(event, OrderCancelled):
+        if isinstance(event, ShipmentCancelled):
             return self.cancel(event)
         assert isinstance(event, ShipmentError)
         return self.shipment_failed(event)
@@ -102,7 +103,7 @@ def _charged(billing: Billing, token: str = "tok_visa") -> tuple[InvoiceCreated,
 
 def test_a_cancellation_before_the_invoice_is_recorded_and_the_invoice_then_charges_nothing(billing: Billing) -> None:
     invoice = invoice_created(payment_token="tok_visa")
-    cancel = order_cancelled(invoice, previous_status="CREATED")
+    cancel = stopped(invoice, previous_status="CREATED")
 
     result = billing.cancel(cancel)
 
@@ -125,12 +126,12 @@ def test_a_cancellation_before_the_invoice_is_recorded_and_the_invoice_then_char
 
 def test_a_redelivered_early_cancellation_changes_nothing(billing: Billing) -> None:
     invoice = invoice_created(payment_token="tok_visa")
-    cancel = order_cancelled(invoice, previous_status="CREATED")
+    cancel = stopped(invoice, previous_status="CREATED")
     billing.cancel(cancel)
     row = billing.row(invoice.order_id)
 
     again = billing.cancel(cancel)
-    other = billing.cancel(order_cancelled(invoice, previous_status="CREATED"))
+    other = billing.cancel(stopped(invoice, previous_status="CREATED"))
 
     assert again.outcome is RefundOutcome.CANCELLED_BEFORE_CHARGE
     assert other.outcome is RefundOutcome.ALREADY_SETTLED
@@ -141,7 +142,7 @@ def test_a_redelivered_early_cancellation_changes_nothing(billing: Billing) -> N
 def test_an_invoice_that_loses_the_race_to_a_cancellation_charges_nothing(billing: Billing) -> None:
     invoice = invoice_created(payment_token="tok_visa")
     rival = Billing()
-    rival.cancel(order_cancelled(invoice, previous_status="INVOICED"))
+    rival.cancel(stopped(invoice, previous_status="INVOICED"))
     # The cancellation lands between the invoice's read (no row) and its claim.
     billing.payments.rival = rival.row(invoice.order_id)
 
@@ -157,7 +158,7 @@ def test_an_invoice_that_loses_the_race_to_a_cancellation_charges_nothing(billin
 
 def test_a_cancellation_after_the_charge_refunds_it_once_and_announces_it(billing: Billing) -> None:
     invoice, confirmed = _charged(billing)
-    cancel = order_cancelled(invoice)
+    cancel = stopped(invoice)
 
     result = billing.cancel(cancel)
 
@@ -193,7 +194,7 @@ def test_a_cancellation_after_the_charge_refunds_it_once_and_announces_it(billin
 
 def test_a_cancellation_delivered_three_times_refunds_once_and_publishes_one_event(billing: Billing) -> None:
     invoice, _ = _charged(billing)
-    cancel = order_cancelled(invoice)
+    cancel = stopped(invoice)
 
     outcomes = [billing.cancel(cancel).outcome for _ in range(3)]
 
@@ -210,9 +211,9 @@ def test_a_cancellation_delivered_three_times_refunds_once_and_publishes_one_eve
 
 def test_another_cancellation_of_a_refunded_order_does_nothing(billing: Billing) -> None:
     invoice, _ = _charged(billing)
-    billing.cancel(order_cancelled(invoice))
+    billing.cancel(stopped(invoice))
 
-    result = billing.cancel(order_cancelled(invoice))
+    result = billing.cancel(stopped(invoice))
 
     assert result.outcome is RefundOutcome.ALREADY_SETTLED
     assert len(billing.provider.refund_calls) == 1
@@ -221,7 +222,7 @@ def test_another_cancellation_of_a_refunded_order_does_nothing(billing: Billing)
 
 def test_a_crash_after_the_refund_before_it_is_stored_resumes_into_the_same_refund(billing: Billing) -> None:
     invoice, _ = _charged(billing)
-    cancel = order_cancelled(invoice)
+    cancel = stopped(invoice)
     billing.payments.fail_write_of = PaymentStatus.REFUNDED  # claimed and refunded; not recorded
     with pytest.raises(ConnectionError):
         billing.cancel(cancel)
@@ -239,7 +240,7 @@ def test_a_crash_after_the_refund_before_it_is_stored_resumes_into_the_same_refu
 
 def test_a_crash_before_the_refund_is_announced_announces_it_on_the_retry_without_refunding(billing: Billing) -> None:
     invoice, _ = _charged(billing)
-    cancel = order_cancelled(invoice)
+    cancel = stopped(invoice)
     billing.publisher.fail_next = 1
     with pytest.raises(ConnectionError):
         billing.cancel(cancel)
@@ -255,7 +256,7 @@ def test_a_crash_before_the_refund_is_announced_announces_it_on_the_retry_withou
 
 def test_a_refund_the_provider_refuses_fails_the_event_and_announces_nothing(billing: Billing) -> None:
     invoice, _ = _charged(billing)
-    cancel = order_cancelled(invoice)
+    cancel = stopped(invoice)
     # Another refund already gave back part of the charge, behind billing's back.
     billing.provider.provider.refund(billing.row(invoice.order_id).charge_id or "", 100, "EUR", "elsewhere")
 
@@ -271,7 +272,7 @@ def test_a_refund_the_provider_refuses_fails_the_event_and_announces_nothing(bil
 
 def test_a_replayed_invoice_after_the_refund_neither_charges_nor_refunds(billing: Billing) -> None:
     invoice, confirmed = _charged(billing)
-    billing.cancel(order_cancelled(invoice))
+    billing.cancel(stopped(invoice))
 
     result = billing.bill(invoice)
 
@@ -287,7 +288,7 @@ def test_a_replayed_invoice_after_the_refund_neither_charges_nor_refunds(billing
 
 def test_a_cancellation_during_the_charge_is_retried_and_then_refunds(billing: Billing) -> None:
     invoice = invoice_created(payment_token="tok_visa")
-    cancel = order_cancelled(invoice, previous_status="INVOICED")
+    cancel = stopped(invoice, previous_status="INVOICED")
     seen: list[str] = []
 
     def cancel_arrives() -> None:
@@ -314,7 +315,7 @@ def test_a_cancellation_during_the_charge_is_retried_and_then_refunds(billing: B
 
 def test_a_cancellation_waits_for_a_charge_whose_handler_crashed_until_its_retry_settles(billing: Billing) -> None:
     invoice = invoice_created(payment_token="tok_visa")
-    cancel = order_cancelled(invoice, previous_status="INVOICED")
+    cancel = stopped(invoice, previous_status="INVOICED")
     billing.payments.fail_next_replace = 1
     with pytest.raises(ConnectionError):
         billing.bill(invoice)  # charged at the provider, not recorded: the row stays CHARGING
@@ -336,7 +337,7 @@ def test_nothing_is_refunded_when_the_payment_failed(billing: Billing, event_kin
     invoice = invoice_created(payment_token="tok_chargeDeclined")
     assert billing.bill(invoice).outcome is Outcome.DECLINED
     row = billing.row(invoice.order_id)
-    event: Event[Any] = order_cancelled(invoice, previous_status="PAYMENT_FAILED")
+    event: Event[Any] = stopped(invoice, previous_status="PAYMENT_FAILED")
     if event_kind == "shipment_error":  # a stray one: no shipment follows a failed payment
         event = shipment_error().model_copy(update={"order_id": invoice.order_id})
 
@@ -385,7 +386,7 @@ def test_a_shipment_error_without_a_payment_refunds_nothing_and_blocks_nothing(b
 @pytest.mark.parametrize("first", ["cancel", "shipment_error"])
 def test_a_cancellation_and_a_shipment_error_refund_the_charge_once_between_them(billing: Billing, first: str) -> None:
     invoice, confirmed = _charged(billing)
-    events: list[Event[Any]] = [order_cancelled(invoice), shipment_error(confirmed)]
+    events: list[Event[Any]] = [stopped(invoice), shipment_error(confirmed)]
     if first == "shipment_error":
         events.reverse()
 
@@ -406,7 +407,7 @@ def test_a_refund_that_loses_the_race_for_the_claim_refunds_nothing(billing: Bil
     # The shipment error's claim lands between the cancellation's read and its claim.
     billing.payments.rival = rival.payments.writes[0]  # REFUNDING, owned by the shipment error
 
-    result = billing.cancel(order_cancelled(invoice))
+    result = billing.cancel(stopped(invoice))
 
     assert result.outcome is RefundOutcome.ALREADY_SETTLED
     assert billing.provider.refund_calls == []
@@ -419,7 +420,7 @@ def test_a_refund_that_loses_the_race_for_the_claim_refunds_nothing(billing: Bil
 @pytest.mark.parametrize("cancel_first", [False, True])
 def test_an_invoice_and_a_cancellation_in_one_batch_agree_in_either_order(billing: Billing, cancel_first: bool) -> None:
     invoice = invoice_created(payment_token="tok_visa")
-    cancel = order_cancelled(invoice, previous_status="INVOICED")
+    cancel = stopped(invoice, previous_status="INVOICED")
     batch: list[Event[Any]] = [cancel, invoice] if cancel_first else [invoice, cancel]
 
     for event in batch:
@@ -455,7 +456,7 @@ def test_an_invoice_and_a_cancellation_racing_in_two_instances_always_end_consis
     for _ in range(60):
         billing = Billing()
         invoice = invoice_created(payment_token="tok_visa")
-        cancel = order_cancelled(invoice, previous_status="INVOICED")
+        cancel = stopped(invoice, previous_status="INVOICED")
         charge_time, *delays = (rng.uniform(0, 0.002) for _ in range(3))
         billing.provider.during_charge = lambda pause=charge_time: time.sleep(pause)
         errors: list[BaseException] = []
@@ -497,7 +498,7 @@ def test_an_invoice_and_a_cancellation_racing_in_two_instances_always_end_consis
 
 def test_a_refund_hidden_by_a_timeout_is_the_one_recorded_and_announced(billing: Billing) -> None:
     invoice, _ = _charged(billing)
-    cancel = order_cancelled(invoice)
+    cancel = stopped(invoice)
     billing.provider.provider.faults = FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0)
 
     with pytest.raises(DependencyTimeout):
@@ -519,9 +520,9 @@ def test_a_refund_hidden_by_a_timeout_is_the_one_recorded_and_announced(billing:
 def test_no_row_ever_written_holds_the_token(billing: Billing, token: str) -> None:
     charged = invoice_created(payment_token=token)
     billing.bill(charged)
-    billing.cancel(order_cancelled(charged))
+    billing.cancel(stopped(charged))
     early = invoice_created(payment_token=token)
-    billing.cancel(order_cancelled(early, previous_status="CREATED"))
+    billing.cancel(stopped(early, previous_status="CREATED"))
     billing.bill(early)
 
     statuses = {row.status for row in billing.payments.writes}
@@ -529,3 +530,28 @@ def test_no_row_ever_written_holds_the_token(billing: Billing, token: str) -> No
     for row in billing.payments.writes:
         assert token not in row.model_dump_json()
     assert not any("token" in name for name in Payment.model_fields)
+
+
+# ---------------------------------------------------------------- the request, before shipment's verdict
+def test_a_cancellation_request_before_the_charge_holds_it_for_good(billing: Billing) -> None:
+    """No charge starts once billing has heard of the cancellation, whatever comes later."""
+    invoice = invoice_created()
+
+    held = hold_charge(order_cancelled(invoice, previous_status="INVOICED"), payments=billing.payments, clock=_clock)
+
+    assert held.outcome is RefundOutcome.CANCELLED_BEFORE_CHARGE
+    assert billing.bill(invoice).outcome is Outcome.CANCELLED
+    assert billing.provider.charges == [] and billing.publisher.events == []
+
+
+def test_a_cancellation_request_after_the_charge_refunds_nothing_until_shipment_stops_the_parcel(
+    billing: Billing,
+) -> None:
+    invoice, _ = _charged(billing)
+    request = order_cancelled(invoice)
+
+    held = hold_charge(request, payments=billing.payments, clock=_clock)
+
+    assert held.outcome is RefundOutcome.AWAITING_SHIPMENT
+    assert billing.row(invoice.order_id).status is PaymentStatus.CONFIRMED
+    assert billing.refunded_events() == []  # the parcel may have left: shipment decides

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from events.models import (
+    CancellationRejected,
+    CancellationRejectedData,
     Delivered,
     DeliveredData,
     Event,
@@ -17,6 +19,8 @@ from events.models import (
     OrderCancelledData,
     PaymentRefunded,
     PaymentRefundedData,
+    ShipmentCancelled,
+    ShipmentCancelledData,
     Shipped,
 )
 from tests.builders import (
@@ -61,8 +65,26 @@ def order_cancelled(previous_status: str = "PAID", **kwargs: Any) -> OrderCancel
     )
 
 
-def payment_refunded(cause: OrderCancelled | None = None, **kwargs: Any) -> PaymentRefunded:
+def shipment_cancelled(cause: OrderCancelled | None = None, **kwargs: Any) -> ShipmentCancelled:
     cause = cause or order_cancelled(**kwargs)
+    return ShipmentCancelled.caused_by(cause, data=ShipmentCancelledData(order=cause.data.order))
+
+
+def cancellation_rejected(cause: OrderCancelled | None = None, **kwargs: Any) -> CancellationRejected:
+    cause = cause or order_cancelled(**kwargs)
+    return CancellationRejected.caused_by(
+        cause,
+        data=CancellationRejectedData(
+            order=cause.data.order,
+            reason="your order had already left our warehouse with the carrier",
+            carrier="SimPost",
+            tracking_number="SP123456789GB",
+        ),
+    )
+
+
+def payment_refunded(cause: ShipmentCancelled | None = None, **kwargs: Any) -> PaymentRefunded:
+    cause = cause or shipment_cancelled(**kwargs)
     return PaymentRefunded.caused_by(
         cause,
         data=PaymentRefundedData(
@@ -102,4 +124,6 @@ BUILDERS: dict[EventType, Callable[..., Event[Any]]] = {
     EventType.ORDER_CANCELLED: order_cancelled,
     EventType.PAYMENT_REFUNDED: payment_refunded,
     EventType.DELIVERED: delivered,
+    EventType.SHIPMENT_CANCELLED: shipment_cancelled,
+    EventType.CANCELLATION_REJECTED: cancellation_rejected,
 }

@@ -31,10 +31,12 @@ from tests.builders import (
 from tests.unit.email_service.builders import (
     BUILDERS,
     INVOICE_URL,
+    cancellation_rejected,
     delivered,
     invoice_created_with_link,
     order_cancelled,
     payment_refunded,
+    shipment_cancelled,
 )
 
 SCRIPT = "<script>alert(1)</script>"
@@ -245,8 +247,22 @@ def test_shipment_error_gives_the_reason_and_says_the_payment_will_be_sorted() -
         assert "45.97 EUR" in flat
 
 
-def test_order_cancelled_says_so_and_that_a_refund_follows_if_paid() -> None:
+def test_order_cancelled_says_the_request_is_taken_and_what_comes_next() -> None:
     event = order_cancelled()
+
+    email = render_email(event)
+
+    assert email.subject == f"We are cancelling your order {event.order_id}"
+    for body in (email.html, email.text):
+        flat = " ".join(_words(body))
+        assert f"We received your request to cancel your order {event.order_id}" in flat
+        assert "if the parcel has already left with the carrier, that it could not be cancelled" in flat
+        assert "Coffee mug" in flat
+        assert "Total: 45.97 EUR" in flat
+
+
+def test_shipment_cancelled_says_the_order_is_cancelled_and_that_a_refund_follows_if_paid() -> None:
+    event = shipment_cancelled()
 
     email = render_email(event)
 
@@ -254,11 +270,21 @@ def test_order_cancelled_says_so_and_that_a_refund_follows_if_paid() -> None:
     for body in (email.html, email.text):
         flat = " ".join(_words(body))
         assert f"Your order {event.order_id} is cancelled." in flat
-        assert "If you already paid for it" in flat
         assert "the refund follows in a separate email" in flat
         assert "Reason: cancelled by the customer" in flat
-        assert "Coffee mug" in flat
-        assert "Total: 45.97 EUR" in flat
+
+
+def test_cancellation_rejected_says_it_shipped_with_its_tracking_number_and_the_payment_stands() -> None:
+    event = cancellation_rejected()
+
+    email = render_email(event)
+
+    assert email.subject == f"We could not cancel your order {event.order_id}: it has already shipped"
+    for body in (email.html, email.text):
+        flat = " ".join(_words(body))
+        assert "your order had already left our warehouse with the carrier" in flat
+        assert "SP123456789GB" in flat and "SimPost" in flat
+        assert "Your payment stands." in flat
 
 
 def test_payment_refunded_gives_the_amount_the_reason_and_the_reference() -> None:
@@ -289,7 +315,13 @@ def test_delivered_names_the_carrier_the_tracking_number_and_when() -> None:
 
 @pytest.mark.parametrize(
     ("build", "field"),
-    [(order_cancelled, "reason"), (payment_refunded, "reason"), (delivered, "carrier"), (delivered, "tracking_number")],
+    [
+        (shipment_cancelled, "reason"),
+        (cancellation_rejected, "reason"),
+        (payment_refunded, "reason"),
+        (delivered, "carrier"),
+        (delivered, "tracking_number"),
+    ],
 )
 def test_hostile_values_in_the_new_events_are_escaped(build: Callable[..., Event[Any]], field: str) -> None:
     event = build()

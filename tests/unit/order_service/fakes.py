@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from events.models import Event, OrderLine
-from order_service.domain.errors import OrderNotFound, OutOfStock, ProductNotFound, RequestAlreadyRecorded
+from order_service.domain.errors import OutOfStock, ProductNotFound, RequestAlreadyRecorded
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
@@ -15,7 +15,6 @@ class FakeOrderStore:
     def __init__(self, products: list[Product] | None = None) -> None:
         self.products = {p.sku: p for p in products or []}
         self.orders: dict[str, Order] = {}
-        self.seen: dict[str, set[str]] = {}
         self.outbox: list[Event[Any]] = []
         self.requests: dict[tuple[str, str], RecordedRequest] = {}
 
@@ -40,7 +39,6 @@ class FakeOrderStore:
         for line in order.lines:
             self._add_stock(line.sku, -line.quantity)
         self.orders[order.order_id] = order.model_copy(deep=True)
-        self.seen[order.order_id] = set()
         self.outbox.append(announcement)
         if request is not None:
             self.requests[(request.customer_id, request.key)] = request
@@ -51,42 +49,47 @@ class FakeOrderStore:
     def get_order(self, order_id: str) -> Order | None:
         return self.orders.get(order_id)
 
-    def transition(
+    def record(
         self,
-        order_id: str,
+        order: Order,
         entry: TimelineEntry,
-        to: OrderStatus,
-        allowed_from: frozenset[OrderStatus],
-        release: list[OrderLine] | None,
+        status: OrderStatus,
         facts: dict[str, str | int],
+        release: list[OrderLine] | None,
     ) -> bool:
-        order = self.orders.get(order_id)
-        if order is None or order.status not in allowed_from or entry.event_id in self.seen[order_id]:
+        current = self.orders.get(order.order_id)
+        if current is None or current.version != order.version:
             return False
         for line in release or []:
             self._add_stock(line.sku, line.quantity)
-        self.orders[order_id] = order.model_copy(update={"status": to, "timeline": [*order.timeline, entry], **facts})
-        self.seen[order_id].add(entry.event_id)
-        return True
-
-    def append_timeline(self, order_id: str, entry: TimelineEntry, facts: dict[str, str | int]) -> bool:
-        order = self.orders.get(order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
-        if entry.event_id in self.seen[order_id]:
-            return False
-        self.orders[order_id] = order.model_copy(update={"timeline": [*order.timeline, entry], **facts})
-        self.seen[order_id].add(entry.event_id)
-        return True
-
-    def cancel(self, order: Order, announcement: Event[Any], cancelled_at: datetime) -> bool:
-        current = self.orders[order.order_id]
-        if current.status != order.status or current.cancelled_at is not None:
-            return False
-        for line in current.lines:
-            self._add_stock(line.sku, line.quantity)
         self.orders[order.order_id] = current.model_copy(
-            update={"status": OrderStatus.CANCELLED, "cancelled_at": cancelled_at}
+            update={
+                "status": status,
+                "timeline": [*current.timeline, entry],
+                "facts": sorted({*current.facts, entry.event_type}),
+                "event_ids": sorted({*current.event_ids, entry.event_id}),
+                "version": current.version + 1,
+                "stock_released": current.stock_released or bool(release),
+                **facts,
+            }
+        )
+        return True
+
+    def cancel(
+        self, order: Order, announcement: Event[Any], entry: TimelineEntry, status: OrderStatus, at: datetime
+    ) -> bool:
+        current = self.orders[order.order_id]
+        if current.version != order.version:
+            return False
+        self.orders[order.order_id] = current.model_copy(
+            update={
+                "status": status,
+                "cancelled_at": at,
+                "timeline": [*current.timeline, entry],
+                "facts": sorted({*current.facts, entry.event_type}),
+                "event_ids": sorted({*current.event_ids, entry.event_id}),
+                "version": current.version + 1,
+            }
         )
         self.outbox.append(announcement)
         return True

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from events.models import OrderCancelled
+from events.models import (
+    CancellationRejected,
+    CancellationRejectedData,
+    OrderCancelled,
+    ShipmentCancelled,
+    ShipmentCancelledData,
+)
 from order_service.domain.errors import OrderNotCancellable, OrderNotFound, ProductNotFound
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.orders import apply_event, cancel_order, list_customer_orders, place_order, set_inventory
@@ -18,8 +24,12 @@ def _placed(store, token="tok_visa"):
     return order, store.outbox[-1]
 
 
+def _stopped(cancellation: OrderCancelled) -> ShipmentCancelled:
+    return ShipmentCancelled.caused_by(cancellation, data=ShipmentCancelledData(order=cancellation.data.order))
+
+
 @pytest.mark.parametrize("moves", [0, 1, 2])  # CREATED, INVOICED, PAID
-def test_an_order_that_has_not_shipped_is_cancelled_with_its_stock_and_an_announcement(moves):
+def test_an_order_that_has_not_shipped_is_asked_to_cancel_and_its_stock_waits_for_shipment(moves):
     store = catalogue()
     order, created = _placed(store)
     invoiced = builders.invoice_created(created)
@@ -28,12 +38,38 @@ def test_an_order_that_has_not_shipped_is_cancelled_with_its_stock_and_an_announ
 
     cancellation = cancel_order(order.order_id, "cust-ada", store)
 
-    assert cancellation.order.status is OrderStatus.CANCELLED and not cancellation.already
-    assert store.stock("MUG-001") == 10
+    assert cancellation.order.status is OrderStatus.CANCELLING and not cancellation.already
+    assert store.stock("MUG-001") == 7  # the parcel may have left: shipment decides
     announcement = store.outbox[-1]
     assert isinstance(announcement, OrderCancelled)
     assert announcement.correlation_id == created.correlation_id
     assert announcement.data.previous_status == ["CREATED", "INVOICED", "PAID"][moves]
+
+    apply_event(announcement, store)  # its own announcement comes back: nothing new
+    apply_event(_stopped(announcement), store)
+
+    assert store.orders[order.order_id].status is OrderStatus.CANCELLED
+    assert store.stock("MUG-001") == 10
+
+
+def test_a_cancellation_shipment_rejects_leaves_the_order_shipped_and_the_stock_sold():
+    store = catalogue()
+    order, created = _placed(store)
+    paid = builders.payment_confirmed(builders.invoice_created(created))
+    apply_event(paid, store)
+    cancel_order(order.order_id, "cust-ada", store)
+    request_ = store.outbox[-1]
+
+    apply_event(builders.shipped(paid), store)
+    apply_event(
+        CancellationRejected.caused_by(
+            request_, data=CancellationRejectedData(order=request_.data.order, reason="it had left")
+        ),
+        store,
+    )
+
+    assert store.orders[order.order_id].status is OrderStatus.SHIPPED
+    assert store.stock("MUG-001") == 7
 
 
 def test_cancelling_twice_is_harmless():
@@ -43,8 +79,8 @@ def test_cancelling_twice_is_harmless():
 
     again = cancel_order(order.order_id, "cust-ada", store)
 
-    assert again.already and again.order.status is OrderStatus.CANCELLED
-    assert store.stock("MUG-001") == 10 and len(store.outbox) == 2
+    assert again.already and again.order.status is OrderStatus.CANCELLING
+    assert store.stock("MUG-001") == 7 and len(store.outbox) == 2
 
 
 def test_a_shipped_order_cannot_be_cancelled():
@@ -67,15 +103,17 @@ def test_nobody_cancels_another_customers_order():
         cancel_order(order.order_id, "cust-eve", store)
 
 
-def test_a_payment_confirmed_after_the_cancellation_cannot_revive_the_order_but_shows_and_is_refunded():
+def test_a_payment_confirmed_after_the_stop_cannot_revive_the_order_but_shows():
     store = catalogue()
     order, created = _placed(store)
     invoiced = builders.invoice_created(created)
     cancel_order(order.order_id, "cust-ada", store)
+    apply_event(_stopped(store.outbox[-1]), store)
 
     apply_event(builders.payment_confirmed(invoiced), store)
     assert store.orders[order.order_id].status is OrderStatus.CANCELLED
     assert PaymentView.of(store.orders[order.order_id]).state is PaymentState.CONFIRMED
+    assert store.stock("MUG-001") == 10  # released once
 
 
 def test_payment_view_follows_the_events_and_never_shows_the_token():

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from events.models import EventType
-from order_service.domain.lifecycle import CANCELLABLE, TRANSITIONS, OrderStatus
+from order_service.domain.lifecycle import RELEASES_STOCK, STATUS_BY_FACT, OrderStatus, status_of
 from order_service.domain.orders import apply_event, place_order
 from tests import builders
 from tests.unit.order_service.test_orders import ADA, catalogue, request
@@ -47,25 +47,26 @@ def test_every_arrival_order_and_duplication_ends_in_the_same_state(final, statu
         assert store.stock("MUG-001") == (10 if final != "SHIPPED" else 8)
 
 
-def test_every_status_is_reachable_from_created_and_the_lifecycle_has_no_cycle():
-    edges = {(source, t.to) for t in TRANSITIONS.values() if t.to for source in t.allowed_from}
-    edges |= {(source, OrderStatus.CANCELLED) for source in CANCELLABLE}  # the API's cancel
-    assert set(TRANSITIONS) == set(EventType)
+def test_every_fact_but_the_first_and_the_rejection_decides_a_status():
+    decided = {fact for fact, _ in STATUS_BY_FACT}
+    assert decided == set(EventType) - {EventType.ORDER_CREATED, EventType.CANCELLATION_REJECTED}
+    assert {status for _, status in STATUS_BY_FACT} | {OrderStatus.CREATED} == set(OrderStatus)
 
-    reachable, frontier = {OrderStatus.CREATED}, [OrderStatus.CREATED]
-    while frontier:
-        here = frontier.pop()
-        for source, target in edges:
-            if source == here and target not in reachable:
-                reachable.add(target)
-                frontier.append(target)
-    assert reachable == set(OrderStatus)
 
-    def leads_back(start, here, seen=()):
-        return any(
-            target == start or (target not in seen and leads_back(start, target, (*seen, target)))
-            for source, target in edges
-            if source == here
-        )
-
-    assert not any(leads_back(status, status) for status in OrderStatus)
+@pytest.mark.parametrize(
+    ("facts", "status"),
+    [
+        ({"ORDER_CREATED"}, OrderStatus.CREATED),
+        ({"ORDER_CREATED", "PAYMENT_CONFIRMED"}, OrderStatus.PAID),  # before INVOICE_CREATED reached us
+        ({"PAYMENT_CONFIRMED", "ORDER_CANCELLED"}, OrderStatus.CANCELLING),
+        ({"PAYMENT_CONFIRMED", "ORDER_CANCELLED", "SHIPMENT_CANCELLED"}, OrderStatus.CANCELLED),
+        ({"PAYMENT_CONFIRMED", "ORDER_CANCELLED", "SHIPMENT_CANCELLED", "PAYMENT_REFUNDED"}, OrderStatus.REFUNDED),
+        ({"PAYMENT_CONFIRMED", "SHIPPED", "ORDER_CANCELLED", "CANCELLATION_REJECTED"}, OrderStatus.SHIPPED),
+        ({"PAYMENT_CONFIRMED", "PAYMENT_REFUNDED", "SHIPMENT_ERROR"}, OrderStatus.REFUNDED),  # refund overtook
+        ({"PAYMENT_FAILED", "ORDER_CANCELLED", "SHIPMENT_CANCELLED"}, OrderStatus.PAYMENT_FAILED),
+        ({"SHIPPED", "DELIVERED"}, OrderStatus.DELIVERED),
+    ],
+)
+def test_the_status_is_a_function_of_the_facts(facts, status):
+    assert status_of(facts) is status
+    assert (status in RELEASES_STOCK) == bool(facts & {"PAYMENT_FAILED", "SHIPMENT_ERROR", "SHIPMENT_CANCELLED"})

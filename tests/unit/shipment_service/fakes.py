@@ -8,7 +8,7 @@ from typing import Any
 
 from events.models import Address, Event, OrderLine, Shipped
 from shipment_service.adapters.carrier import SimulatedCarrier
-from shipment_service.domain.model import Booking, Cancellation, Shipment, ShipmentStatus
+from shipment_service.domain.model import Booking, Shipment, ShipmentStatus
 
 
 @dataclass
@@ -16,12 +16,6 @@ class BookingCall:
     order_id: str
     address: Address
     lines: list[OrderLine]
-    idempotency_key: str
-
-
-@dataclass
-class CancelCall:
-    shipment_id: str
     idempotency_key: str
 
 
@@ -33,11 +27,9 @@ class RecordingCarrier:
 
     name = "SimPost"
 
-    def __init__(self, fail_with: Exception | None = None, cancel_fails_with: Exception | None = None) -> None:
+    def __init__(self, fail_with: Exception | None = None) -> None:
         self.calls: list[BookingCall] = []
-        self.cancel_calls: list[CancelCall] = []
         self.fail_with = fail_with
-        self.cancel_fails_with = cancel_fails_with
         self.during_booking: Callable[[], None] | None = None
         self._carrier = SimulatedCarrier()
 
@@ -49,16 +41,6 @@ class RecordingCarrier:
         if self.fail_with is not None:
             raise self.fail_with
         return self._carrier.book(order_id, address, lines, idempotency_key)
-
-    def cancel(self, shipment_id: str, idempotency_key: str) -> Cancellation:
-        self.cancel_calls.append(CancelCall(shipment_id, idempotency_key))
-        if self.cancel_fails_with is not None:
-            raise self.cancel_fails_with
-        return self._carrier.cancel(shipment_id, idempotency_key)
-
-    @property
-    def cancelled_shipment_ids(self) -> set[str]:
-        return {cancellation.shipment_id for cancellation in self._carrier.cancellations}
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""ORDER_CANCELLED against the shipment: before, during and after the booking."""
+"""ORDER_CANCELLED against the shipment: whether the parcel can still be stopped is
+decided here, once, by a conditional write, and announced either way."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from events.models import OrderCancelled, PaymentConfirmed, Shipped
+from events.models import CancellationRejected, OrderCancelled, PaymentConfirmed, ShipmentCancelled, Shipped
 from shipment_service.domain.cancellation import CancelOutcome, CancelResult, cancel_shipment
 from shipment_service.domain.delivery import DeliveryResult, report_delivery
 from shipment_service.domain.errors import BookingInProgress
@@ -42,7 +43,7 @@ class Service:
         return ship_order(event, self.carrier, self.store, self.publisher, self.scheduler, now=_clock)
 
     def cancel(self, event: OrderCancelled) -> CancelResult:
-        return cancel_shipment(event, self.carrier, self.store, now=_clock)
+        return cancel_shipment(event, self.store, self.publisher, now=_clock)
 
     def deliver(self, shipped: Shipped) -> DeliveryResult:
         return report_delivery(shipped, self.store, self.publisher, now=lambda: LATER)
@@ -53,27 +54,27 @@ def service() -> Service:
     return Service()
 
 
-def test_a_cancellation_first_is_recorded_and_the_later_payment_books_nothing(service: Service) -> None:
+def test_a_cancellation_first_stops_the_parcel_announces_it_and_the_later_payment_books_nothing(
+    service: Service,
+) -> None:
     paid = payment_confirmed()
     cancelled = order_cancelled(paid)
 
     cancel = service.cancel(cancelled)
 
-    assert cancel.outcome is CancelOutcome.BEFORE_BOOKING
+    assert cancel.outcome is CancelOutcome.STOPPED
     stored = service.store.shipments[paid.order_id]
     assert stored.status is ShipmentStatus.CANCELLED
-    assert stored.cancelled_by == cancelled.event_id
-    assert stored.cancelled_at == NOW
-    assert stored.event_id is None and stored.shipment_id is None
+    assert stored.cancelled_by == cancelled.event_id and stored.cancelled_at == NOW
+    [announced] = service.publisher.published
+    assert isinstance(announced, ShipmentCancelled)
+    assert announced.causation_id == cancelled.event_id and announced.correlation_id == cancelled.correlation_id
 
     result = service.pay(paid)
 
-    assert result.cancelled
-    assert result.announced is None
-    assert service.carrier.calls == []
-    assert service.publisher.published == []
-    assert service.scheduler.scheduled == []
-    assert service.store.shipments[paid.order_id] == stored
+    assert result.cancelled and result.announced is None
+    assert service.carrier.calls == [] and service.scheduler.scheduled == []
+    assert service.publisher.published == [announced]
 
 
 def test_a_payment_racing_a_first_cancellation_loses_the_claim_and_books_nothing(service: Service) -> None:
@@ -83,189 +84,76 @@ def test_a_payment_racing_a_first_cancellation_loses_the_claim_and_books_nothing
         order_id=paid.order_id, status=ShipmentStatus.CANCELLED, created_at=NOW,
         cancelled_by=cancelled.event_id, cancelled_at=NOW,
     )  # fmt: skip
-    # The cancellation is stored between the payment's read (nothing) and its claim.
-    service.store.stored_concurrently = record
+    service.store.stored_concurrently = record  # stored between the payment's read and its claim
 
     result = service.pay(paid)
 
     assert result.cancelled
-    assert service.carrier.calls == []
-    assert service.publisher.published == []
-    assert service.scheduler.scheduled == []
+    assert service.carrier.calls == [] and service.publisher.published == []
 
 
-def test_a_cancellation_after_the_booking_cancels_the_parcel_and_no_delivery_is_ever_reported(
-    service: Service,
-) -> None:
+def test_a_cancellation_after_the_booking_is_too_late_and_says_so(service: Service) -> None:
     paid = payment_confirmed()
-    service.pay(paid)
-    [shipped] = service.publisher.published
-    [scheduled] = service.scheduler.scheduled
-    booked = service.store.shipments[paid.order_id]
+    shipped = service.pay(paid).announced
+    assert isinstance(shipped, Shipped)
     cancelled = order_cancelled(paid)
 
-    result = service.cancel(cancelled)
+    cancel = service.cancel(cancelled)
 
-    assert result.outcome is CancelOutcome.BOOKING_CANCELLED
-    [call] = service.carrier.cancel_calls
-    assert call.shipment_id == booked.shipment_id
-    assert call.idempotency_key == cancelled.event_id
-    assert service.carrier.cancelled_shipment_ids == {booked.shipment_id}
-    assert result.carrier_cancellation is not None
-    assert result.carrier_cancellation.shipment_id == booked.shipment_id
-    stored = service.store.shipments[paid.order_id]
-    assert stored.status is ShipmentStatus.CANCELLED
-    assert stored.shipment_id == booked.shipment_id  # kept: which parcel was cancelled
-    assert stored.cancelled_by == cancelled.event_id
-    assert service.publisher.published == [shipped]  # the cancellation publishes nothing
-
-    # The carrier's delivery report, scheduled at shipping, arrives later.
-    delivery = service.deliver(scheduled)
-
-    assert delivery.announced is None
-    assert service.publisher.published == [shipped]
-    assert service.store.shipments[paid.order_id] == stored
-
-
-def test_a_late_retry_of_the_payment_after_the_cancellation_announces_nothing(service: Service) -> None:
-    paid = payment_confirmed()
-    service.pay(paid)
-    service.cancel(order_cancelled(paid))
-    service.publisher.published.clear()
-
-    result = service.pay(paid)
-
-    assert result.cancelled
-    assert service.publisher.published == []
-    assert len(service.scheduler.scheduled) == 1  # the one from the first run only
-    assert len(service.carrier.calls) == 1
-
-
-def test_a_cancellation_during_the_booking_is_retried_and_then_cancels_the_parcel(service: Service) -> None:
-    paid = payment_confirmed()
-    cancelled = order_cancelled(paid)
-    raised: list[Exception] = []
-
-    def cancel_now() -> None:
-        with pytest.raises(BookingInProgress) as error:
-            service.cancel(cancelled)
-        raised.append(error.value)
-
-    service.carrier.during_booking = cancel_now
-
-    service.pay(paid)
-
-    assert len(raised) == 1  # the cancellation found BOOKING and failed, to be retried
-    assert service.store.shipments[paid.order_id].status is ShipmentStatus.BOOKED
-    assert service.carrier.cancel_calls == []
-
-    # SQS delivers the cancellation again after the visibility timeout.
-    result = service.cancel(cancelled)
-
-    assert result.outcome is CancelOutcome.BOOKING_CANCELLED
-    assert service.store.shipments[paid.order_id].status is ShipmentStatus.CANCELLED
-    assert service.carrier.cancelled_shipment_ids == {service.store.shipments[paid.order_id].shipment_id}
-
-
-def test_a_cancellation_that_finds_only_the_claim_raises_a_retryable_error(service: Service) -> None:
-    paid = payment_confirmed()
-    service.store.add(
-        Shipment(order_id=paid.order_id, status=ShipmentStatus.BOOKING, carrier="SimPost", event_id=paid.event_id,
-                 created_at=NOW)
-    )  # fmt: skip
-
-    with pytest.raises(BookingInProgress):
-        service.cancel(order_cancelled(paid))
-
-    assert service.store.shipments[paid.order_id].status is ShipmentStatus.BOOKING
-    assert service.carrier.cancel_calls == []
-
-
-def test_when_the_carrier_cancel_fails_the_retry_cancels_with_the_carrier_again(service: Service) -> None:
-    paid = payment_confirmed()
-    service.pay(paid)
-    cancelled = order_cancelled(paid)
-    service.carrier.cancel_fails_with = ConnectionError("carrier API down")
-
-    with pytest.raises(ConnectionError):
-        service.cancel(cancelled)
-    # Recorded first: from now on, no delivery can be reported for it.
-    assert service.store.shipments[paid.order_id].status is ShipmentStatus.CANCELLED
-
-    service.carrier.cancel_fails_with = None
-    result = service.cancel(cancelled)
-
-    assert result.outcome is CancelOutcome.BOOKING_CANCELLED
-    assert [call.idempotency_key for call in service.carrier.cancel_calls] == [cancelled.event_id] * 2
-    assert len(service.carrier.cancelled_shipment_ids) == 1
-
-
-def test_a_second_cancellation_event_cancels_nothing_more(service: Service) -> None:
-    paid = payment_confirmed()
-    service.pay(paid)
-    first = order_cancelled(paid)
-    service.cancel(first)
-    stored = service.store.shipments[paid.order_id]
-
-    result = service.cancel(order_cancelled(paid))
-
-    assert result.outcome is CancelOutcome.ALREADY_CANCELLED
-    assert service.store.shipments[paid.order_id] == stored
-    # Asked again with the first cancellation's key; the carrier answers with that one.
-    assert {call.idempotency_key for call in service.carrier.cancel_calls} == {first.event_id}
-    assert len(service.carrier.cancelled_shipment_ids) == 1
-
-
-def test_a_cancellation_after_a_refused_parcel_has_nothing_to_cancel(service: Service) -> None:
-    paid = payment_confirmed(shipping_address=address(postal_code="00000"))
-    service.pay(paid)
-    failed = service.store.shipments[paid.order_id]
-
-    result = service.cancel(order_cancelled(paid, previous_status="SHIPMENT_FAILED"))
-
-    assert result.outcome is CancelOutcome.NOTHING_BOOKED
-    assert service.store.shipments[paid.order_id] == failed
-    assert service.carrier.cancel_calls == []
+    assert cancel.outcome is CancelOutcome.TOO_LATE
+    assert service.store.shipments[paid.order_id].status is ShipmentStatus.BOOKED  # nothing changed
+    rejected = service.publisher.published[-1]
+    assert isinstance(rejected, CancellationRejected)
+    assert rejected.data.tracking_number == shipped.data.tracking_number
+    # ... and the parcel is delivered as booked
+    assert service.deliver(shipped).announced is not None
 
 
 def test_a_cancellation_after_the_delivery_is_too_late(service: Service) -> None:
     paid = payment_confirmed()
-    service.pay(paid)
-    service.deliver(service.scheduler.scheduled[0])
-    delivered = service.store.shipments[paid.order_id]
+    shipped = service.pay(paid).announced
+    assert isinstance(shipped, Shipped)
+    service.deliver(shipped)
 
-    result = service.cancel(order_cancelled(paid))
-
-    assert result.outcome is CancelOutcome.TOO_LATE
-    assert service.store.shipments[paid.order_id] == delivered
-    assert service.carrier.cancel_calls == []
+    assert service.cancel(order_cancelled(paid)).outcome is CancelOutcome.TOO_LATE
+    assert isinstance(service.publisher.published[-1], CancellationRejected)
 
 
-def test_a_cancellation_racing_the_delivery_report_loses_and_cancels_nothing(service: Service) -> None:
+def test_a_cancellation_during_the_booking_is_retried_and_then_decided(service: Service) -> None:
     paid = payment_confirmed()
-    service.pay(paid)
-    [scheduled] = service.scheduler.scheduled
-    # The delivery is recorded between the cancellation's read (BOOKED) and its write.
-    service.store.before_next_update = lambda: service.deliver(scheduled)
-
-    result = service.cancel(order_cancelled(paid))
-
-    assert result.outcome is CancelOutcome.TOO_LATE
-    assert service.store.shipments[paid.order_id].status is ShipmentStatus.DELIVERED
-    assert service.carrier.cancel_calls == []
-
-
-def test_the_delivery_report_racing_a_cancellation_loses_and_announces_nothing(service: Service) -> None:
-    paid = payment_confirmed()
-    service.pay(paid)
-    [shipped] = service.publisher.published
     cancelled = order_cancelled(paid)
-    # The cancellation is recorded between the delivery report's read (BOOKED) and its write.
-    service.store.before_next_update = lambda: service.cancel(cancelled)
+    raised: list[BaseException] = []
 
-    result = service.deliver(shipped)
+    def cancel_while_booking() -> None:
+        with pytest.raises(BookingInProgress) as info:
+            service.cancel(cancelled)
+        raised.append(info.value)
 
-    assert result.announced is None
-    assert result.shipment.status is ShipmentStatus.CANCELLED
-    assert service.publisher.published == [shipped]
-    assert len(service.carrier.cancelled_shipment_ids) == 1
+    service.carrier.during_booking = cancel_while_booking
+    service.pay(paid)
+
+    assert len(raised) == 1  # the record failed: SQS delivers it again
+    assert service.cancel(cancelled).outcome is CancelOutcome.TOO_LATE
+
+
+def test_a_cancellation_after_a_refused_parcel_has_nothing_to_stop_and_announces_nothing(service: Service) -> None:
+    paid = payment_confirmed(shipping_address=address(postal_code="00000"))
+    service.pay(paid)
+    before = list(service.publisher.published)
+
+    cancel = service.cancel(order_cancelled(paid))
+
+    assert cancel.outcome is CancelOutcome.NOTHING_BOOKED and cancel.announced is None
+    assert service.publisher.published == before
+
+
+def test_a_redelivered_cancellation_announces_the_same_event_again_and_changes_nothing(service: Service) -> None:
+    paid = payment_confirmed()
+    cancelled = order_cancelled(paid)
+
+    first = service.cancel(cancelled)
+    again = service.cancel(cancelled)
+
+    assert first.announced is not None and again.announced is not None
+    assert again.announced.event_id == first.announced.event_id  # consumers drop the duplicate
+    assert service.store.shipments[paid.order_id] == first.shipment
