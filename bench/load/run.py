@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -75,7 +76,7 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -352,6 +353,25 @@ def _records_in(message: str) -> int | None:
     return count
 
 
+def analyse_latencies(
+    events: dict[str, dict[str, float]],
+) -> tuple[dict[str, list[float]], list[dict[str, Any]]]:
+    """Seconds from each order's ORDER_CREATED to each later stage; one row per order."""
+    stage_latency: dict[str, list[float]] = {stage: [] for stage in STAGES[1:]}
+    per_order = []
+    for order_id, ev in events.items():
+        created = ev.get("ORDER_CREATED")
+        if created is None:
+            continue
+        row: dict[str, Any] = {"order_id": order_id, "created": created}
+        for stage in STAGES[1:]:
+            if stage in ev:
+                stage_latency[stage].append(ev[stage] - created)
+                row[stage] = ev[stage] - created
+        per_order.append(row)
+    return stage_latency, per_order
+
+
 def analyse(
     name: str,
     stack: Stack,
@@ -365,18 +385,7 @@ def analyse(
 ) -> dict[str, Any]:
     accepted = [p for p in posts if "order_id" in p]
     completed = [o for o, ev in events.items() if "SHIPPED" in ev]
-    stage_latency: dict[str, list[float]] = {stage: [] for stage in STAGES[1:]}
-    per_order = []
-    for order_id, ev in events.items():
-        created = ev.get("ORDER_CREATED")
-        if created is None:
-            continue
-        row = {"order_id": order_id, "created": created}
-        for stage in STAGES[1:]:
-            if stage in ev:
-                stage_latency[stage].append(ev[stage] - created)
-                row[stage] = ev[stage] - created
-        per_order.append(row)
+    stage_latency, per_order = analyse_latencies(events)
     first = min((ev["ORDER_CREATED"] for ev in events.values() if "ORDER_CREATED" in ev), default=started)
     last = max((ev["SHIPPED"] for ev in events.values() if "SHIPPED" in ev), default=final_seen)
     window = max(last - first, 1e-9)
