@@ -22,12 +22,8 @@ DELIVERY_DELAY_SECONDS ?= 5
 # template's defaults, arm64 and python3.13).
 LOCAL_ARCH = $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 LOCAL_PY = $(shell $(MINISTACK_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-# Two concurrent batches per consumer: the emulator runs every invocation as a process on
-# this machine, and more only queue for the same cores (make load, docs/capacity.md).
-CONSUMER_MAX_CONCURRENCY ?= 2
 LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) TracingEnabled=false \
-	SenderEmail=$(SENDER_EMAIL) DeliveryDelaySeconds=$(DELIVERY_DELAY_SECONDS) \
-	ConsumerMaxConcurrency=$(CONSUMER_MAX_CONCURRENCY) EmailMaxConcurrency=$(CONSUMER_MAX_CONCURRENCY)
+	SenderEmail=$(SENDER_EMAIL) DeliveryDelaySeconds=$(DELIVERY_DELAY_SECONDS)
 # Sample credentials for the local emulator only.
 LOCAL_AWS = AWS_ENDPOINT_URL=http://127.0.0.1:$(MINISTACK_PORT) AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
@@ -118,9 +114,11 @@ bench: install ## cold-start import cost and POST->SHIPPED latency, as ratios to
 		|| $(MAKE) --no-print-directory deploy-local
 	$(LOCAL_AWS) $(PY) -m scripts.bench
 
-# Load: CUSTOMERS concurrent customers for DURATION seconds, RATE orders/s in all (0: as fast as it goes).
-CUSTOMERS ?= 20
-DURATION ?= 60
+# Load: CUSTOMERS concurrent customers for DURATION seconds after WARMUP unmeasured seconds,
+# RATE orders/s in all (0: as fast as each customer gets an answer).
+CUSTOMERS ?= 5
+DURATION ?= 30
+WARMUP ?= 10
 RATE ?= 0
 
 .PHONY: load
@@ -128,10 +126,12 @@ load: install $(LOAD_VENV)/.installed ## Locust load vs the null choreography on
 	scripts/ministack.sh start $(MINISTACK_PORT)
 	@$(LOCAL_AWS) $(PY) -c "from scripts.stack import Stack; Stack.load()" 2>/dev/null \
 		|| $(MAKE) --no-print-directory deploy-local
-	$(LOCAL_AWS) LOCAL_PY=$(LOCAL_PY) $(PY) -m bench.load.run --customers $(CUSTOMERS) --duration $(DURATION) --rate $(RATE)
+	$(LOCAL_AWS) LOCAL_PY=$(LOCAL_PY) $(PY) -m bench.load.run --customers $(CUSTOMERS) --duration $(DURATION) \
+		--warmup $(WARMUP) --rate $(RATE)
 
 .PHONY: capacity
 capacity: install ## docs/capacity.md's figures from the measured durations and memory, AWS quotas and prices
+	@test -f .local/bench/profile.json || $(PY) -m bench.profile
 	$(PY) -m bench.capacity
 
 .PHONY: lint

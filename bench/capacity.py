@@ -107,7 +107,6 @@ class Inputs:
     batch_size: int
     api_rate: float
     api_burst: int
-    consumer_concurrency: int | None
     email_concurrency: int | None
     functions: dict[str, dict[str, Any]]  # from load.json (real stack)
     null: dict[str, Any]
@@ -143,9 +142,8 @@ def load_inputs(load_json: Path, profile_json: Path, coldstart_json: Path) -> In
     resources = template["Resources"]
     throttle = resources["OrderApi"]["Properties"]["MethodSettings"][0]
 
-    def parameter_default(name: str) -> int | None:
-        value = template.get("Parameters", {}).get(name, {}).get("Default")
-        return int(value) if value is not None else None
+    email_source = resources["EmailFunction"]["Properties"]["Events"]["Queue"]["Properties"]
+    email_concurrency = (email_source.get("ScalingConfig") or {}).get("MaximumConcurrency")
 
     load = json.loads(load_json.read_text())
     return Inputs(
@@ -153,8 +151,7 @@ def load_inputs(load_json: Path, profile_json: Path, coldstart_json: Path) -> In
         batch_size=int(resources["InvoiceFunction"]["Properties"]["Events"]["Queue"]["Properties"]["BatchSize"]),
         api_rate=float(throttle["ThrottlingRateLimit"]),
         api_burst=int(throttle["ThrottlingBurstLimit"]),
-        consumer_concurrency=parameter_default("ConsumerMaxConcurrency"),
-        email_concurrency=parameter_default("EmailMaxConcurrency"),
+        email_concurrency=int(email_concurrency) if email_concurrency else None,
         functions=load["real"]["functions"],
         null=load["null"],
         real=load["real"],
@@ -267,13 +264,14 @@ def limits_at(inputs: Inputs, rate: float) -> list[tuple[str, float, float, str]
             "SES: sending rate (5 emails per order)",
             use["ses_send"],
             QUOTA["ses_send_per_second"],
-            "SES quota increase; `EmailMaxConcurrency` keeps the email consumer from bursting past it",
+            "SES quota increase; the email consumer's event source sends at most "
+            f"{inputs.email_concurrency or 'unbounded'} batches at once (ScalingConfig.MaximumConcurrency)",
         ),
         (
             "Lambda: account concurrency (all functions, on AWS)",
             use["concurrency_aws"],
             QUOTA["lambda_account_concurrency"],
-            "quota increase; `ConsumerMaxConcurrency` bounds each consumer",
+            "quota increase; MaximumConcurrency on the busiest consumers' event sources",
         ),
         (
             "Lambda: one SQS event source's concurrency (email, on AWS)",

@@ -78,9 +78,7 @@ def _deploy(endpoint: str, log: Path) -> None:
     pyver = os.environ.get("LOCAL_PY") or "{}.{}".format(*sys.version_info[:2])
     params = (
         f"PythonRuntime=python{pyver} Architecture={arch} TracingEnabled=false "
-        "SenderEmail=orders@shop.local DeliveryDelaySeconds=2 "
-        # The emulator's own default in-flight batches per SQS event source.
-        "ConsumerMaxConcurrency=5 EmailMaxConcurrency=5"
+        "SenderEmail=orders@shop.local DeliveryDelaySeconds=2"
     )
     env = {
         **os.environ,

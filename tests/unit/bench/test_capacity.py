@@ -33,7 +33,6 @@ def _inputs() -> Inputs:
         batch_size=10,
         api_rate=50,
         api_burst=100,
-        consumer_concurrency=50,
         email_concurrency=5,
         functions=functions,
         null={"completed_per_second": 20.0},
