@@ -97,7 +97,7 @@ def waterfall(data: dict[str, Any]) -> str:
     ax.set_yticks(range(len(rows)), [r[0] for r in rows])
     ax.set_xlabel("ms since POST (ORDER_CREATED) - each segment ends at that stage")
     ax.set_title("Per-stage waterfall")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return _png(fig)
 
 
