@@ -143,11 +143,22 @@ class Tap:
         self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         topic = stack.outputs["OrderEventsTopicArn"]
-        subscribed = any(
-            s["Endpoint"] == arn for s in self.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        existing = [
+            sub["SubscriptionArn"]
+            for sub in self.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+            if sub["Endpoint"] == arn
+        ]
+        self.subscription = (
+            existing[0]
+            if existing
+            else self.sns.subscribe(
+                TopicArn=topic,
+                Protocol="sqs",
+                Endpoint=arn,
+                Attributes={"RawMessageDelivery": "true"},
+                ReturnSubscriptionArn=True,
+            )["SubscriptionArn"]
         )
-        if not subscribed:
-            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
         self.sqs.purge_queue(QueueUrl=self.url)
         self.events: dict[str, dict[str, float]] = {}  # order_id -> event_type -> occurred_at (epoch s)
         self.lock = threading.Lock()
@@ -169,6 +180,15 @@ class Tap:
                     QueueUrl=self.url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
                 )
+
+    def close(self) -> None:
+        """Stops reading and removes the tap: the stack is left as it was found."""
+        self.stop.set()
+        self.thread.join(timeout=5)
+        with contextlib.suppress(Exception):
+            self.sns.unsubscribe(SubscriptionArn=self.subscription)
+        with contextlib.suppress(Exception):
+            self.sqs.delete_queue(QueueUrl=self.url)
 
     def done(self, order_ids: list[str]) -> int:
         with self.lock:
@@ -212,8 +232,7 @@ def run_phase(
     statuses: dict[str, str] = {}
     if check_status and order_ids:
         statuses = wait_statuses(stack, tokens, accepted, deadline)
-    tap.stop.set()
-    tap.thread.join(timeout=5)
+    tap.close()
     log(f"{name}: settled {final_seen - load_ended:.1f}s after the load stopped")
     with tap.lock:
         events = {order_id: dict(tap.events.get(order_id, {})) for order_id in order_ids}
