@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
 MINISTACK_VENV := .venv-ministack
+LOAD_VENV := .venv-load
 SAM := $(SAM_VENV)/bin/sam
 PY := $(VENV)/bin/python
 PIP_FLAGS := --quiet --disable-pip-version-check
@@ -53,6 +54,11 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 $(MINISTACK_VENV)/.installed: requirements/ministack.txt
 	$(PYTHON) -m venv $(MINISTACK_VENV)
 	$(MINISTACK_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/ministack.txt
+	touch $@
+
+$(LOAD_VENV)/.installed: requirements/load.txt
+	$(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/load.txt
 	touch $@
 
 .PHONY: install
@@ -139,6 +145,26 @@ bench: install ## cold-start import cost and POST->SHIPPED latency, as ratios to
 	@$(LOCAL_AWS) $(PY) -c "from scripts.stack import Stack; Stack.load()" 2>/dev/null \
 		|| $(MAKE) --no-print-directory deploy-local
 	$(LOCAL_AWS) $(PY) -m scripts.bench
+
+# Load: CUSTOMERS concurrent customers for DURATION seconds after WARMUP unmeasured seconds,
+# RATE orders/s in all (0: as fast as each customer gets an answer).
+CUSTOMERS ?= 5
+DURATION ?= 30
+WARMUP ?= 10
+RATE ?= 0
+
+.PHONY: load
+load: install $(LOAD_VENV)/.installed ## Locust load vs the null choreography on the local stack; HTML+JSON in .local/load/
+	scripts/ministack.sh start $(MINISTACK_PORT)
+	@$(LOCAL_AWS) $(PY) -c "from scripts.stack import Stack; Stack.load()" 2>/dev/null \
+		|| $(MAKE) --no-print-directory deploy-local
+	$(LOCAL_AWS) LOCAL_PY=$(LOCAL_PY) $(PY) -m bench.load.run --customers $(CUSTOMERS) --duration $(DURATION) \
+		--warmup $(WARMUP) --rate $(RATE)
+
+.PHONY: capacity
+capacity: install ## docs/capacity.md's figures from the measured durations and memory, AWS quotas and prices
+	@test -f .local/bench/profile.json || $(PY) -m bench.profile
+	$(PY) -m bench.capacity
 
 .PHONY: lint
 lint: install ## ruff, sam validate --lint, cfn-lint

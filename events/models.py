@@ -6,9 +6,12 @@ snapshot its consumers need, so no service ever has to call another one.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, field_serializer
@@ -43,8 +46,9 @@ class Producer(StrEnum):
 
 class _Model(BaseModel):
     # Consumers ignore fields they do not know: producers may add optional fields
-    # without a new event_version.
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # without a new event_version. defer_build: a model's validator is built when it is
+    # first used, so each function builds only the events it handles (cold start).
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class Address(_Model):
@@ -362,9 +366,22 @@ AnyEvent = Annotated[
     | CancellationRejected,
     Field(discriminator="event_type"),
 ]
-ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+@cache
+def _any_event() -> TypeAdapter[AnyEvent]:
+    return TypeAdapter(AnyEvent)
 
 
 def parse_event(raw: str | bytes) -> Event[Any]:
-    """JSON text of an envelope -> the typed event. Raises pydantic.ValidationError."""
-    return ANY_EVENT.validate_json(raw)
+    """JSON text of an envelope -> the typed event. Raises pydantic.ValidationError.
+
+    The envelope's `event_type` picks the one model to validate with, so a consumer
+    builds only the models of the events it receives; anything else (no or an unknown
+    type, not JSON) goes through the union of every event, which says what is wrong."""
+    event_class = None
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        event_class = EVENT_CLASS_BY_TYPE.get(json.loads(raw).get("event_type"))
+    if event_class is not None:
+        return event_class.model_validate_json(raw)
+    return _any_event().validate_json(raw)

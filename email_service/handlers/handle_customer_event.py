@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# Before anything imports pydantic: Powertools' batch utility builds its parser models
+# (SQS, Kinesis, DynamoDB, Kafka) at import when pydantic is already loaded (cold start).
+import aws_lambda_powertools.utilities.batch  # noqa: F401  # isort: skip
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from email_service.adapters.ses import SesMailer
