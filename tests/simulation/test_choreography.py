@@ -34,6 +34,7 @@ from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from tests.builders import api_event, lambda_context
+from tests.integration.order_service.tables import stream_inserts
 from tests.simulation.oracle import RELEASING, expected_status
 from tests.simulation.world import MAX_RECEIVE_COUNT, Clock, Cloud, Message, Queue, World, instant_sleep
 
@@ -192,24 +193,7 @@ class Choreography(RuleBasedStateMachine):
 
     def _relay(self, items: list[dict[str, Any]]) -> None:
         assert self.world is not None
-        records = [
-            {
-                "eventID": str(uuid.uuid4()),
-                "eventName": "INSERT",
-                "eventVersion": "1.1",
-                "eventSource": "aws:dynamodb",
-                "awsRegion": "us-east-1",
-                "dynamodb": {
-                    "Keys": {"event_id": item["event_id"]},
-                    "NewImage": item,
-                    "SequenceNumber": str(index + 1),
-                    "SizeBytes": 100,
-                    "StreamViewType": "NEW_IMAGE",
-                },
-                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/outbox/stream/x",
-            }
-            for index, item in enumerate(items)
-        ]
+        records = stream_inserts(items)["Records"]
         try:
             response = self.cloud.relay.handler({"Records": records}, lambda_context("OrderOutboxFunction"))
             failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}

@@ -59,7 +59,11 @@ def create_order_tables(stock: dict[str, int] | None = None) -> dict[str, str]:
 
 def outbox_stream_event() -> dict:
     """The outbox table's current items as the INSERT records of a DynamoDB stream batch."""
-    items = boto3.client("dynamodb").scan(TableName="outbox")["Items"]
+    return stream_inserts(boto3.client("dynamodb").scan(TableName="outbox")["Items"])
+
+
+def stream_inserts(items: list[dict]) -> dict:
+    """Outbox items as the INSERT records of one DynamoDB stream batch, as the relay gets them."""
     return {
         "Records": [
             {
