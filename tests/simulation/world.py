@@ -161,6 +161,7 @@ class Cloud:
         import boto3
         from moto import mock_aws
 
+        self.saved_environ = dict(os.environ)
         for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
             os.environ.pop(name, None)
         os.environ.update(
@@ -214,6 +215,7 @@ class Cloud:
         # invariant here: a stand-in draws it. Everything else of the invoice service runs.
         from invoice_service.domain import invoices
 
+        self.render_invoice_pdf = invoices.render_invoice_pdf
         invoices.render_invoice_pdf = lambda invoice: b"%PDF-1.4 simulated " + invoice.invoice_number.encode()
         self.instances: dict[str, list[ModuleType]] = {}
         self.api = self._load("order_service.handlers.api", "sim_api")
@@ -228,6 +230,26 @@ class Cloud:
         sys.modules[alias] = loaded
         fresh.loader.exec_module(loaded)
         return loaded
+
+    @classmethod
+    def close(cls) -> None:
+        """Leave the process as it was: other test modules may run in it next."""
+        import os
+
+        cloud, cls._instance = cls._instance, None
+        if cloud is None:
+            return
+        from events import aws
+        from invoice_service.domain import invoices
+
+        cloud.mock.stop()
+        os.environ.clear()
+        os.environ.update(cloud.saved_environ)
+        invoices.render_invoice_pdf = cloud.render_invoice_pdf
+        Clock.offset = 0.0
+        aws.client.cache_clear()
+        for alias in [name for name in sys.modules if name.startswith("sim_")]:
+            del sys.modules[alias]
 
     def outbox_items(self) -> list[dict[str, Any]]:
         """The outbox table's items as a stream shows them (read from moto directly)."""
