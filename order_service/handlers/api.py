@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from events.correlation import bind_order, unbind_order
 from events.observability import logger, metrics, tracer
 from order_service.adapters.dynamodb import DynamoDBOrderStore
 from order_service.adapters.kms import TokenSealer
@@ -174,9 +175,11 @@ IdempotencyKey = Annotated[
 )
 def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
     customer = current_customer()
-    placed = orders.place_order(request, customer, store, idempotency_key)
+    # This request starts the order's saga: its id is the correlation id of every event
+    # and log line of the order (events.correlation).
+    placed = orders.place_order(request, customer, store, idempotency_key, correlation_id=_request_id())
     order = placed.order
-    logger.set_correlation_id(order.order_id)
+    bind_order(order.order_id, order.correlation_id)
     if placed.replayed:
         logger.info("order request replayed", extra={"order_id": order.order_id})
         response = _json(201, OrderView.of(order))
@@ -205,6 +208,7 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
 )
 def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
+    bind_order(order.order_id, order.correlation_id)
     return _json(200, OrderView.of(order))
 
 
@@ -259,7 +263,7 @@ def list_orders(
 )
 def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     cancellation = orders.cancel_order(order_id, current_customer().customer_id, store)
-    logger.set_correlation_id(order_id)
+    bind_order(order_id, cancellation.order.correlation_id)
     logger.info("order cancelled", extra={"already": cancellation.already})
     if not cancellation.already:
         metrics.add_metric(name="OrderCancelled", unit="Count", value=1)
@@ -276,6 +280,7 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
 )
 def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
+    bind_order(order.order_id, order.correlation_id)
     return _json(200, PaymentView.of(order))
 
 
@@ -294,6 +299,7 @@ def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> 
 )
 def get_invoice(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
+    bind_order(order.order_id, order.correlation_id)
     if not order.invoice_pdf_key or not order.invoice_number:
         raise InvoiceNotReady(order_id)
     url = invoice_links().link(order.invoice_pdf_key)
@@ -465,8 +471,29 @@ def handle_not_found(_: Exception) -> Response[str]:
     return _error(404, "NOT_FOUND", "no such resource")
 
 
-@logger.inject_lambda_context
+def _request_id() -> str | None:
+    return app.current_event.request_context.request_id or None
+
+
+# clear_state: a warm container's next request starts with no keys of the last one
+# (no order_id or correlation_id of another customer's order).
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    logger.append_keys(api_request_id=(event.get("requestContext") or {}).get("requestId"))
+    response: dict[str, Any] | None = None
+    try:
+        response = app.resolve(event, context)
+        return response
+    finally:
+        # One line per request, with the order's ids when it touched one (`make trace`).
+        logger.info(
+            "request handled",
+            extra={
+                "http_method": event.get("httpMethod"),
+                "resource": event.get("resource"),
+                "status": response.get("statusCode") if response else 500,
+            },
+        )
+        unbind_order()
