@@ -21,7 +21,7 @@ DELIVERY_DELAY_SECONDS ?= 5
 # template's defaults, arm64 and python3.13).
 LOCAL_ARCH = $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 LOCAL_PY = $(shell $(MINISTACK_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) TracingEnabled=false \
+LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) TracingEnabled=false SaveTraceQuery=false \
 	SenderEmail=$(SENDER_EMAIL) DeliveryDelaySeconds=$(DELIVERY_DELAY_SECONDS)
 # Sample credentials for the local emulator only.
 LOCAL_AWS = AWS_ENDPOINT_URL=http://127.0.0.1:$(MINISTACK_PORT) AWS_ACCESS_KEY_ID=test \
@@ -89,6 +89,15 @@ dlq: install ## how many messages wait in each dead-letter queue
 .PHONY: redrive
 redrive: install ## move DLQ messages back to their queues after a fix (QUEUE=invoice|billing|...; default all)
 	@$(LOCAL_AWS) $(PY) -m scripts.local redrive $(QUEUE)
+
+.PHONY: trace
+trace: install ## an order's journey (events, services, hop latencies) as a waterfall from the logs (ORDER=<order id>)
+	@test -n "$(ORDER)" || { echo "usage: make trace ORDER=<order id>"; exit 2; }
+	@$(LOCAL_AWS) $(PY) -m scripts.trace $(ORDER) $(if $(ALL),--all)
+
+.PHONY: operations
+operations: install ## regenerate template.yaml's operations block (log groups, alarms, dashboard, trace query)
+	$(PY) -m scripts.operations --write
 
 # ------------------------------------------------------------------ quality
 .PHONY: test
