@@ -10,6 +10,7 @@ pydantic models when it is first asked for (nothing of it is built at import).
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
@@ -163,13 +164,12 @@ IdempotencyKey = Annotated[
         401: UNAUTHORIZED,
         409: _documented(
             "OUT_OF_STOCK: a quantity above available stock (`details` names the SKUs); "
+            "UNKNOWN_SKU: a SKU not in the catalogue (`details` names them); "
             "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with another body",
             ErrorResponse,
         ),
         422: _documented(
-            "VALIDATION_ERROR: the body does not match the schema (`details` names the fields); "
-            "UNKNOWN_SKU: a SKU not in the catalogue (`details` names them)",
-            ErrorResponse,
+            "VALIDATION_ERROR: the body does not match the schema (`details` names the fields)", ErrorResponse
         ),
     },
 )
@@ -226,14 +226,25 @@ NOT_FOUND = _documented("ORDER_NOT_FOUND: no such order, or another customer's",
     security=NEEDS_ID_TOKEN,
     responses={
         200: _documented("A page of orders", OrderPage),
-        400: _documented("INVALID_CURSOR: `next` is not a cursor this API gave the caller", ErrorResponse),
         401: UNAUTHORIZED,
+        404: _documented(
+            "INVALID_CURSOR: `next` names no page of the caller's (not a cursor this API gave them)", ErrorResponse
+        ),
         422: INVALID,
     },
 )
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(alias="next", min_length=1, max_length=2048)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            alias="next",
+            min_length=1,
+            max_length=2048,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="The `next` of the previous page, as it was given (opaque, base64url)",
+        ),
+    ] = None,
 ) -> Response[str]:
     page, following = orders.list_customer_orders(current_customer().customer_id, store, limit, cursor)
     return _json(200, OrderPage(orders=[OrderSummary.of(order) for order in page], next=following))
@@ -293,7 +304,18 @@ def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> 
     responses={
         200: _documented("The link", InvoiceLink),
         401: UNAUTHORIZED,
-        404: _documented("ORDER_NOT_FOUND, or INVOICE_NOT_READY (not invoiced yet)", ErrorResponse),
+        404: NOT_FOUND,
+        409: _documented(
+            "INVOICE_NOT_READY: the order exists but is not invoiced yet (seconds after it was placed); "
+            "ask again after `Retry-After` seconds",
+            ErrorResponse,
+            headers={
+                "Retry-After": {
+                    "description": "Seconds to wait before asking again",
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                }
+            },
+        ),
         422: INVALID,
     },
 )
@@ -350,7 +372,7 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
 def put_inventory(sku: Annotated[str, Path(min_length=1, max_length=64)], request: InventoryRequest) -> Response[str]:
     if "admin" not in caller_groups():
         raise Forbidden("only members of the group `admin` may change stock")
-    price_cents = int(request.price * 100) if request.price is not None else None
+    price_cents = int(Decimal(request.price) * 100) if request.price is not None else None
     product = orders.set_inventory(sku, store, request.stock, price_cents=price_cents, name=request.name)
     logger.info("inventory set", extra={"sku": sku, "stock": request.stock})
     return _json(200, ProductView.of(product))
@@ -433,7 +455,11 @@ def _without_powertools_defaults(document: dict[str, Any]) -> dict[str, Any]:
 
 @app.exception_handler(OrderError)
 def handle_order_error(error: OrderError) -> Response[str]:
-    return _error(error.http_status, error.code, error.message, error.details)
+    response = _error(error.http_status, error.code, error.message, error.details)
+    retry_after = getattr(error, "retry_after", None)  # "not ready yet": when to ask again
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @app.exception_handler(ValidationException)

@@ -224,13 +224,28 @@ class InvoiceLink(BaseModel):
     expires_in: int = Field(description="Seconds the link stays valid")
 
 
+# Exactly the prices PUT /inventory takes (0.01 to 100000.00, at most two decimals), as a
+# pattern the OpenAPI document carries: a client (or schemathesis) reads what is accepted.
+PRICE_PATTERN = r"^(?:[1-9][0-9]{0,4}(?:\.[0-9]{1,2})?|0\.[0-9][1-9]|0\.[1-9]0?|100000(?:\.00?)?)$"
+
+
 class InventoryRequest(BaseModel):
     """PUT /inventory/{sku} (admins): the available stock, and optionally price and name."""
 
     model_config = ConfigDict(extra="forbid")
 
     stock: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
-    price: Annotated[Decimal, Field(gt=0, le=100_000, decimal_places=2)] | None = None
+    price: (
+        Annotated[
+            str,
+            Field(
+                pattern=PRICE_PATTERN,
+                description="A decimal string from 0.01 to 100000.00, at most two decimals (e.g. `12.50`)",
+                examples=["12.50"],
+            ),
+        ]
+        | None
+    ) = None
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 

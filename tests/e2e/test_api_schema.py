@@ -179,7 +179,7 @@ def test_every_documented_answer_matches_the_document(stack: Stack, fuzz_custome
 
     assert _checked(read.Case(path_parameters={"order_id": order_id}, headers=auth)) == 200
     assert _checked(place.Case(body=order_body(sku, quantity=1), headers=auth)) == 409
-    assert _checked(place.Case(body=order_body("NOPE-404"), headers=auth)) == 422
+    assert _checked(place.Case(body=order_body("NOPE-404"), headers=auth)) == 409
     assert _checked(read.Case(path_parameters={"order_id": str(uuid.uuid4())}, headers=auth)) == 404
     assert _checked(read.Case(path_parameters={"order_id": "x" * 65}, headers=auth)) == 422
     for headers in ({}, {"Authorization": "not-a-jwt"}):

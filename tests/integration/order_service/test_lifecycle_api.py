@@ -64,11 +64,19 @@ def test_my_orders_come_newest_first_in_pages_with_an_opaque_cursor(api):
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJ4IjogMX0", "W10"])
-def test_a_forged_cursor_is_400(api, cursor):
+def test_a_forged_cursor_names_no_page_404(api, cursor):
     response = call(api, "GET", "/orders", query={"next": cursor})
 
-    assert response["statusCode"] == 400
+    assert response["statusCode"] == 404
     assert json_body(response)["error"]["code"] == "INVALID_CURSOR"
+
+
+@pytest.mark.parametrize("cursor", ["eyJ4IjogMX0=", "not a cursor", "a/b"])
+def test_a_cursor_outside_its_documented_alphabet_is_a_validation_error(api, cursor):
+    response = call(api, "GET", "/orders", query={"next": cursor})
+
+    assert response["statusCode"] == 422
+    assert json_body(response)["error"]["details"][0]["field"] == "next"
 
 
 def test_another_customers_cursor_is_refused(api):
@@ -78,7 +86,7 @@ def test_another_customers_cursor_is_refused(api):
 
     response = call(api, "GET", "/orders", query={"next": eves_cursor})
 
-    assert response["statusCode"] == 400
+    assert response["statusCode"] == 404  # as unknown as another customer's order
 
 
 def test_cancel_releases_stock_queues_order_cancelled_and_twice_is_harmless(api):
@@ -148,7 +156,10 @@ def test_the_invoice_link_needs_an_invoice(api, relay, topic, env, monkeypatch):
     from tests.integration.conftest import load_handler
 
     order_id = place(api)
-    assert on_order(api, "GET", order_id, "/invoice")["statusCode"] == 404
+    not_ready = on_order(api, "GET", order_id, "/invoice")
+    assert not_ready["statusCode"] == 409  # the order exists; its invoice follows: ask again later
+    assert json_body(not_ready)["error"]["code"] == "INVOICE_NOT_READY"
+    assert not_ready["multiValueHeaders"]["Retry-After"] == ["2"]
     relay()
     created = topic.published()[0]
     invoiced = builders.invoice_created(created)
