@@ -49,7 +49,7 @@ ORDERS_WIDGET = "Orders"
 EMAILS_WIDGET = "Customer emails"
 METRICS: tuple[Metric, ...] = (
     Metric("OrderPlaced", "order_service", "an order was placed (POST /orders, not a replay)", ORDERS_WIDGET),
-    Metric("OrderCancelled", "order_service", "an order was cancelled (DELETE, not a repeat)", ORDERS_WIDGET),
+    Metric("OrderCancelled", "order_service", "an order was cancelled (POST .../cancel, not a repeat)", ORDERS_WIDGET),
     Metric("OutboxRelayed", "order_service", "the relay published an event from the outbox"),
     Metric("PaymentsConfirmed", "billing_service", "a charge went through (the order is paid)", ORDERS_WIDGET),
     Metric("PaymentsDeclined", "billing_service", "the provider declined a charge (the order failed)", ORDERS_WIDGET),

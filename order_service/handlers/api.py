@@ -91,7 +91,7 @@ def current_customer() -> Customer:
 
 # ------------------------------------------------------------------ OpenAPI
 API_TITLE = "Order choreography API"
-API_VERSION = "1.0.0"
+API_VERSION = "2.0.0"  # 2: cancel is POST /orders/{id}/cancel (was DELETE); see docs/openapi.json
 API_DESCRIPTION = (
     "Places orders and reads them back; the order then moves through invoice, payment and shipment "
     "by events. Paths are relative to the stage URL this document is served from (`.../v1`). "
@@ -250,8 +250,10 @@ def list_orders(
     return _json(200, OrderPage(orders=[OrderSummary.of(order) for order in page], next=following))
 
 
-@app.delete(
-    "/orders/<order_id>",
+# POST .../cancel rather than DELETE: the order stays readable (CANCELLED, then perhaps
+# REFUNDED), and a DELETE promises that it would be gone.
+@app.post(
+    "/orders/<order_id>/cancel",
     summary="Cancel an order",
     description=(
         "Cancels an order that has not shipped: it becomes CANCELLED at once, its stock is released, "

@@ -49,7 +49,7 @@ FUZZED = {
     "POST /orders",
     "GET /orders",
     "GET /orders/{order_id}",
-    "DELETE /orders/{order_id}",
+    "POST /orders/{order_id}/cancel",
     "GET /orders/{order_id}/payment",
     "GET /orders/{order_id}/invoice",
 }

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("needs_inbox")
 
 
 def _cancel(customer, order_id):
-    return customer.stack.request("DELETE", f"/orders/{order_id}", token=customer.token)
+    return customer.stack.request("POST", f"/orders/{order_id}/cancel", token=customer.token)
 
 
 def _payment(customer, order_id):

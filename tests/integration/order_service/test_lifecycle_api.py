@@ -93,8 +93,8 @@ def test_cancel_releases_stock_queues_order_cancelled_and_twice_is_harmless(api)
     order_id = place(api, quantity=2)
     assert stock_of("LAMP-001") == 1
 
-    first = on_order(api, "DELETE", order_id)
-    again = on_order(api, "DELETE", order_id)
+    first = on_order(api, "POST", order_id, "/cancel")
+    again = on_order(api, "POST", order_id, "/cancel")
 
     assert first["statusCode"] == again["statusCode"] == 202
     assert json_body(first)["status"] == "CANCELLED"
@@ -114,7 +114,7 @@ def test_a_shipped_order_cannot_be_cancelled(api, relay, topic, monkeypatch, env
         builders.lambda_context(),
     )
 
-    response = on_order(api, "DELETE", order_id)
+    response = on_order(api, "POST", order_id, "/cancel")
 
     assert response["statusCode"] == 409
     assert json_body(response)["error"]["code"] == "ORDER_ALREADY_SHIPPED"
@@ -125,7 +125,7 @@ def test_the_cancellation_reaches_the_topic_in_the_orders_chain(api, relay, topi
     order_id = place(api)
     relay()
     created = topic.published()[0]
-    on_order(api, "DELETE", order_id)
+    on_order(api, "POST", order_id, "/cancel")
     relay()
 
     [cancelled] = topic.published()
@@ -136,7 +136,7 @@ def test_the_cancellation_reaches_the_topic_in_the_orders_chain(api, relay, topi
 def test_nobody_cancels_or_reads_the_payment_of_another_customers_order(api):
     order_id = place(api)
 
-    assert on_order(api, "DELETE", order_id, claims=EVE)["statusCode"] == 404
+    assert on_order(api, "POST", order_id, "/cancel", claims=EVE)["statusCode"] == 404
     assert on_order(api, "GET", order_id, "/payment", claims=EVE)["statusCode"] == 404
     assert stock_of("LAMP-001") == 2
 
