@@ -25,7 +25,7 @@ DELIVERY_DELAY_SECONDS ?= 5
 # template's defaults, arm64 and python3.13).
 LOCAL_ARCH = $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 LOCAL_PY = $(shell $(MINISTACK_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) TracingEnabled=false \
+LOCAL_PARAMS = PythonRuntime=python$(LOCAL_PY) Architecture=$(LOCAL_ARCH) TracingEnabled=false SaveTraceQuery=false \
 	SenderEmail=$(SENDER_EMAIL) SenderName=$(SENDER_NAME) ReplyToEmail=$(REPLY_TO_EMAIL) \
 	DeliveryDelaySeconds=$(DELIVERY_DELAY_SECONDS)
 # The web console's local server (console/serve.py); the API's CORS allows its origin only.
@@ -112,6 +112,15 @@ redrive: install ## move DLQ messages back to their queues after a fix (QUEUE=in
 .PHONY: sweep
 sweep: install ## publish every outbox entry now (the sweeper, without waiting for its schedule)
 	@$(LOCAL_AWS) $(PY) -m scripts.local sweep
+
+.PHONY: trace
+trace: install ## an order's journey (events, services, hop latencies) as a waterfall from the logs (ORDER=<order id>)
+	@test -n "$(ORDER)" || { echo "usage: make trace ORDER=<order id>"; exit 2; }
+	@$(LOCAL_AWS) $(PY) -m scripts.trace $(ORDER) $(if $(ALL),--all)
+
+.PHONY: operations
+operations: install ## regenerate template.yaml's operations block (log groups, alarms, dashboard, trace query)
+	$(PY) -m scripts.operations --write
 
 # ------------------------------------------------------------------ quality
 # Headless Chromium for the browser tests (tests/e2e/browser): Debian's package, since

@@ -9,11 +9,13 @@ SNS may deliver the same event twice under two different message ids.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+from events.correlation import order_context
 from events.models import Event, parse_event
 from events.models import EventType as OrderEventType
 from events.observability import logger, metrics
@@ -79,16 +81,35 @@ class EventConsumer:
         )
 
     def _process_record(self, record: SQSRecord) -> None:
-        event = parse_event(record.body)
-        logger.set_correlation_id(event.order_id)
-        logger.append_keys(event_id=event.event_id, event_type=event.event_type.value)
         try:
-            if event.event_type not in self.handlers:
-                raise UnhandledEventType(event.event_type.value)
-            self._dispatch(event=event)
+            event = parse_event(record.body)
+        except ValueError:  # pydantic's ValidationError: not an event of the contract
+            logger.warning("record is not an event", extra={"message_id": record.message_id})
+            raise
+        # The order's ids on every line of this record only (events.correlation).
+        with order_context(event, record.attributes.aws_trace_header):
+            started = time.time()
+            try:
+                if event.event_type not in self.handlers:
+                    raise UnhandledEventType(event.event_type.value)
+                self._dispatch(event=event)
+            except Exception as error:
+                logger.warning("event failed", extra={**_timing(event, started), "error": type(error).__name__})
+                raise
+            # The line `make trace` draws the order's waterfall from.
+            logger.info("event handled", extra=_timing(event, started))
             metrics.add_metric(name=f"{event.event_type.value}Handled", unit="Count", value=1)
-        finally:
-            logger.remove_keys(["event_id", "event_type"])
 
     def _handle(self, event: Event[Any]) -> None:
         self.handlers[event.event_type](event)
+
+
+def _timing(event: Event[Any], started: float) -> dict[str, Any]:
+    """When the event was published, how long it took to reach this consumer (hop) and
+    how long the consumer worked on it, in milliseconds."""
+    return {
+        "occurred_at": event.occurred_at.isoformat(),
+        "causation_id": event.causation_id,
+        "hop_ms": round(started * 1000 - event.occurred_at.timestamp() * 1000),
+        "duration_ms": round((time.time() - started) * 1000, 1),
+    }

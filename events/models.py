@@ -188,14 +188,20 @@ class Event(_Model, Generic[DataT]):
     occurred_at: datetime = Field(description="UTC, ISO 8601")
     order_id: str = Field(description="The order this event is about")
     customer_id: str = Field(description="The customer's Cognito `sub`")
-    correlation_id: str = Field(description="Same along the whole chain of one order")
+    correlation_id: str = Field(
+        description="The saga's id, the same on every event of one order: the id of the request that placed it"
+    )
     causation_id: str | None = Field(default=None, description="event_id of the event that caused this one")
     producer: Producer = Field(description="The service that published the event")
     data: DataT
 
     @classmethod
-    def first(cls: type[EventT], *, order_id: str, customer_id: str, data: Any) -> EventT:
-        """An event that starts a chain (caused by a request, not by an event)."""
+    def first(
+        cls: type[EventT], *, order_id: str, customer_id: str, data: Any, correlation_id: str | None = None
+    ) -> EventT:
+        """An event that starts a chain (caused by a request, not by an event). The chain's
+        correlation id is the id of that request (events.correlation); without one, this
+        event's own id."""
         event_id = str(uuid.uuid4())
         return cls(
             event_id=event_id,
@@ -203,7 +209,7 @@ class Event(_Model, Generic[DataT]):
             occurred_at=_utcnow(),
             order_id=order_id,
             customer_id=customer_id,
-            correlation_id=event_id,
+            correlation_id=correlation_id or event_id,
             causation_id=None,
             producer=cls.PRODUCER,
             data=data,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from events.observability import logger
+
 if TYPE_CHECKING:
     from events.models import Event
 
@@ -31,5 +33,17 @@ class EventPublisher:
             TopicArn=self.topic_arn,
             Message=event.model_dump_json(),
             MessageAttributes=message_attributes(event),
+        )
+        # `make trace` reads these: what each service published, for which order, when.
+        logger.info(
+            "event published",
+            extra={
+                "order_id": event.order_id,
+                "correlation_id": event.correlation_id,
+                "published_event_id": event.event_id,
+                "published_event_type": event.event_type.value,
+                "published_causation_id": event.causation_id,
+                "published_at": event.occurred_at.isoformat(),
+            },
         )
         return str(response["MessageId"])

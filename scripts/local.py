@@ -77,7 +77,7 @@ The order system is running on MiniStack ({stack.endpoint_url}).
     make inbox OPEN=1                            (the newest one, as HTML, in your browser)
     mutt -f {MAILDIR_SHOWN}                       (or any mail client that reads a Maildir)
 
-  More: GET {api}/orders (your orders), DELETE {api}/orders/ORDER_ID (cancel),
+  More: GET {api}/orders (your orders), POST {api}/orders/ORDER_ID/cancel (cancel),
   GET {api}/orders/ORDER_ID/payment, GET {api}/orders/ORDER_ID/invoice (PDF link).
   Try a declined card with "payment_token": "tok_chargeDeclined", an undeliverable
   address with "postal_code": "00000".

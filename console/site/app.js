@@ -761,7 +761,7 @@ function askCancel(order) {
   confirmButton.focus();
   keep.addEventListener("click", () => route());
   confirmButton.addEventListener("click", () => busy(confirmButton, async () => {
-    await api("DELETE", `/orders/${encodeURIComponent(order.order_id)}`);
+    await api("POST", `/orders/${encodeURIComponent(order.order_id)}/cancel`);
     notice(`Order ${shortId(order.order_id)} is being cancelled.`);
     await route();
   }));

@@ -35,7 +35,7 @@ consumer = EventConsumer(
 )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

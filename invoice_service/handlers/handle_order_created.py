@@ -48,7 +48,7 @@ consumer = EventConsumer({EventType.ORDER_CREATED: on_order_created}, idempotenc
 
 # log_event stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: the SQS bodies carry
 # the payment token and the customer's email and address.
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

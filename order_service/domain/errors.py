@@ -15,8 +15,9 @@ class OrderError(Exception):
 
 
 class UnknownProducts(OrderError):
+    # 409, not 422: the request is well formed; the catalogue (state) has no such product.
     code = "UNKNOWN_SKU"
-    http_status = 422
+    http_status = 409
 
     def __init__(self, skus: list[str]) -> None:
         super().__init__(
@@ -82,7 +83,7 @@ class StoreBusy(OrderError):
 
     code = "STORE_BUSY"
     http_status = 503
-    retry_after_seconds = 1
+    retry_after = 1  # seconds
 
     def __init__(self, reason: str) -> None:
         super().__init__("the order store is busy; try again in a moment", [{"reason": reason}])
@@ -103,16 +104,20 @@ class Forbidden(OrderError):
 
 
 class InvoiceNotReady(OrderError):
+    # 409 + Retry-After, not 404: the order exists and its invoice follows within seconds.
     code = "INVOICE_NOT_READY"
-    http_status = 404
+    http_status = 409
+    retry_after = 2  # seconds
 
     def __init__(self, order_id: str) -> None:
         super().__init__(f"order {order_id} has no invoice yet")
 
 
 class InvalidCursor(OrderError):
+    # 404, like an order id that is not the caller's: a cursor is an opaque name of a page,
+    # and one this API did not give the caller names no page of theirs.
     code = "INVALID_CURSOR"
-    http_status = 400
+    http_status = 404
 
     def __init__(self) -> None:
         super().__init__("the `next` cursor is not one this API gave you")

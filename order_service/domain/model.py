@@ -51,7 +51,7 @@ class Order(BaseModel):
     shipping_address: Address
     created_at: datetime
     timeline: list[TimelineEntry] = []
-    correlation_id: str | None = None  # of the order's chain: its ORDER_CREATED event id
+    correlation_id: str | None = None  # of the order's saga: the id of the request that placed it
     cancelled_at: datetime | None = None
     # Facts learnt from the events that reached the order.
     invoice_number: str | None = None

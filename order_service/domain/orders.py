@@ -54,6 +54,7 @@ def place_order(
     customer: Customer,
     store: OrderStore,
     idempotency_key: str | None = None,
+    correlation_id: str | None = None,
 ) -> PlacedOrder:
     """Price the request from the catalogue; store it, reserve its stock and queue its
     announcement (ORDER_CREATED) in the outbox, all in one transaction.
@@ -100,6 +101,7 @@ def place_order(
     announcement = OrderCreated.first(
         order_id=order.order_id,
         customer_id=order.customer_id,
+        correlation_id=correlation_id,
         data=OrderCreatedData(order=snapshot(order), payment_token=request.payment_token),
     )
     order.correlation_id = announcement.correlation_id

@@ -10,6 +10,7 @@ pydantic models when it is first asked for (nothing of it is built at import).
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from events.correlation import bind_order, unbind_order
 from events.observability import logger, metrics, tracer
 from order_service.adapters.dynamodb import DynamoDBOrderStore, is_transient
 from order_service.adapters.kms import TokenSealer
@@ -120,7 +122,7 @@ def current_customer() -> Customer:
 
 # ------------------------------------------------------------------ OpenAPI
 API_TITLE = "Order choreography API"
-API_VERSION = "1.0.0"
+API_VERSION = "2.0.0"  # 2: cancel is POST /orders/{id}/cancel (was DELETE); see docs/openapi.json
 API_DESCRIPTION = (
     "Places orders and reads them back; the order then moves through invoice, payment and shipment "
     "by events. Paths are relative to the stage URL this document is served from (`.../v1`). "
@@ -204,22 +206,23 @@ IdempotencyKey = Annotated[
         403: UNVERIFIED,
         409: _documented(
             "OUT_OF_STOCK: a quantity above available stock (`details` names the SKUs); "
+            "UNKNOWN_SKU: a SKU not in the catalogue (`details` names them); "
             "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with another body",
             ErrorResponse,
         ),
         422: _documented(
-            "VALIDATION_ERROR: the body does not match the schema (`details` names the fields); "
-            "UNKNOWN_SKU: a SKU not in the catalogue (`details` names them)",
-            ErrorResponse,
+            "VALIDATION_ERROR: the body does not match the schema (`details` names the fields)", ErrorResponse
         ),
         503: BUSY,
     },
 )
 def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
     customer = current_customer()
-    placed = orders.place_order(request, customer, store, idempotency_key)
+    # This request starts the order's saga: its id is the correlation id of every event
+    # and log line of the order (events.correlation).
+    placed = orders.place_order(request, customer, store, idempotency_key, correlation_id=_request_id())
     order = placed.order
-    logger.set_correlation_id(order.order_id)
+    bind_order(order.order_id, order.correlation_id)
     if placed.replayed:
         logger.info("order request replayed", extra={"order_id": order.order_id})
         response = _json(201, OrderView.of(order))
@@ -249,6 +252,7 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
 )
 def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
+    bind_order(order.order_id, order.correlation_id)
     return _json(200, OrderView.of(order))
 
 
@@ -266,22 +270,35 @@ NOT_FOUND = _documented("ORDER_NOT_FOUND: no such order, or another customer's",
     security=NEEDS_ID_TOKEN,
     responses={
         200: _documented("A page of orders", OrderPage),
-        400: _documented("INVALID_CURSOR: `next` is not a cursor this API gave the caller", ErrorResponse),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
+        404: _documented(
+            "INVALID_CURSOR: `next` names no page of the caller's (not a cursor this API gave them)", ErrorResponse
+        ),
         422: INVALID,
     },
 )
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(alias="next", min_length=1, max_length=2048)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            alias="next",
+            min_length=1,
+            max_length=2048,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="The `next` of the previous page, as it was given (opaque, base64url)",
+        ),
+    ] = None,
 ) -> Response[str]:
     page, following = orders.list_customer_orders(current_customer().customer_id, store, limit, cursor)
     return _json(200, OrderPage(orders=[OrderSummary.of(order) for order in page], next=following))
 
 
-@app.delete(
-    "/orders/<order_id>",
+# POST .../cancel rather than DELETE: the order stays readable (CANCELLED, then perhaps
+# REFUNDED), and a DELETE promises that it would be gone.
+@app.post(
+    "/orders/<order_id>/cancel",
     summary="Cancel an order",
     description=(
         "Asks to cancel an order that has not shipped, as far as this service knows: it becomes CANCELLING "
@@ -307,7 +324,7 @@ def list_orders(
 )
 def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     cancellation = orders.cancel_order(order_id, current_customer().customer_id, store)
-    logger.set_correlation_id(order_id)
+    bind_order(order_id, cancellation.order.correlation_id)
     logger.info("order cancelled", extra={"already": cancellation.already})
     if not cancellation.already:
         metrics.add_metric(name="OrderCancelled", unit="Count", value=1)
@@ -330,6 +347,7 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
 )
 def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
+    bind_order(order.order_id, order.correlation_id)
     return _json(200, PaymentView.of(order))
 
 
@@ -343,12 +361,24 @@ def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> 
         200: _documented("The link", InvoiceLink),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
-        404: _documented("ORDER_NOT_FOUND, or INVOICE_NOT_READY (not invoiced yet)", ErrorResponse),
+        404: NOT_FOUND,
+        409: _documented(
+            "INVOICE_NOT_READY: the order exists but is not invoiced yet (seconds after it was placed); "
+            "ask again after `Retry-After` seconds",
+            ErrorResponse,
+            headers={
+                "Retry-After": {
+                    "description": "Seconds to wait before asking again",
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                }
+            },
+        ),
         422: INVALID,
     },
 )
 def get_invoice(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
+    bind_order(order.order_id, order.correlation_id)
     if not order.invoice_pdf_key or not order.invoice_number:
         raise InvoiceNotReady(order_id)
     url = invoice_links().link(order.invoice_pdf_key)
@@ -404,7 +434,7 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
 def put_inventory(sku: Annotated[str, Path(min_length=1, max_length=64)], request: InventoryRequest) -> Response[str]:
     if "admin" not in caller_groups():
         raise Forbidden("only members of the group `admin` may change stock")
-    price_cents = int(request.price * 100) if request.price is not None else None
+    price_cents = int(Decimal(request.price) * 100) if request.price is not None else None
     product = orders.set_inventory(sku, store, request.stock, price_cents=price_cents, name=request.name)
     logger.info("inventory set", extra={"sku": sku, "stock": request.stock})
     return _json(200, ProductView.of(product))
@@ -487,8 +517,9 @@ def _without_powertools_defaults(document: dict[str, Any]) -> dict[str, Any]:
 @app.exception_handler(OrderError)
 def handle_order_error(error: OrderError) -> Response[str]:
     response = _error(error.http_status, error.code, error.message, error.details)
-    if isinstance(error, StoreBusy):
-        response.headers["Retry-After"] = str(error.retry_after_seconds)
+    retry_after = getattr(error, "retry_after", None)  # "not ready yet": when to ask again
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -536,8 +567,29 @@ def handle_not_found(_: Exception) -> Response[str]:
     return _error(404, "NOT_FOUND", "no such resource")
 
 
-@logger.inject_lambda_context
+def _request_id() -> str | None:
+    return app.current_event.request_context.request_id or None
+
+
+# clear_state: a warm container's next request starts with no keys of the last one
+# (no order_id or correlation_id of another customer's order).
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    logger.append_keys(api_request_id=(event.get("requestContext") or {}).get("requestId"))
+    response: dict[str, Any] | None = None
+    try:
+        response = app.resolve(event, context)
+        return response
+    finally:
+        # One line per request, with the order's ids when it touched one (`make trace`).
+        logger.info(
+            "request handled",
+            extra={
+                "http_method": event.get("httpMethod"),
+                "resource": event.get("resource"),
+                "status": response.get("statusCode") if response else 500,
+            },
+        )
+        unbind_order()

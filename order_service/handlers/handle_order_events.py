@@ -25,7 +25,7 @@ def on_event(event: Event[Any]) -> None:
 consumer = EventConsumer({event_type: on_event for event_type in EventType})
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from events.correlation import order_context
 from events.observability import logger, metrics, tracer
 from events.publisher import EventPublisher
 from order_service.adapters.dynamodb import DynamoDBOrderStore
@@ -42,14 +43,14 @@ def relay_record(record: DynamoDBRecord) -> None:
     if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
         return  # the deletes of published entries
     event = store.outbox_event(record.dynamodb.new_image)
-    logger.set_correlation_id(event.order_id)
-    publisher.publish(event)
-    store.delete_outbox_entry(event.event_id)
-    logger.info("event relayed", extra={"event_id": event.event_id, "event_type": event.event_type.value})
-    metrics.add_metric(name="OutboxRelayed", unit="Count", value=1)
+    with order_context(event):  # this order's ids on this record's lines only
+        publisher.publish(event)
+        store.delete_outbox_entry(event.event_id)
+        logger.info("event relayed")
+        metrics.add_metric(name="OutboxRelayed", unit="Count", value=1)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, field_validator
 
 from events.models import Address
 from events.samples import sample_order_request
@@ -16,6 +16,12 @@ from order_service.domain.model import Order, Product, TimelineEntry
 
 MAX_QUANTITY = 100
 MAX_LINES = 50
+
+
+def _integral(value: object) -> object:
+    """JSON Schema's `integer` takes 28.0 as well as 28, and so does this API; never "28" or true.
+    (A model's before-validator: an Annotated validator would drop the bounds from the schema.)"""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class Customer(BaseModel):
@@ -31,6 +37,8 @@ class OrderItemRequest(BaseModel):
 
     sku: str = Field(min_length=1, max_length=64)
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
+
+    _whole_quantity = field_validator("quantity", mode="before")(_integral)
 
 
 class AddressRequest(Address):
@@ -224,14 +232,31 @@ class InvoiceLink(BaseModel):
     expires_in: int = Field(description="Seconds the link stays valid")
 
 
+# Exactly the prices PUT /inventory takes (0.01 to 100000.00, at most two decimals), as a
+# pattern the OpenAPI document carries: a client (or schemathesis) reads what is accepted.
+PRICE_PATTERN = r"^(?:[1-9][0-9]{0,4}(?:\.[0-9]{1,2})?|0\.[0-9][1-9]|0\.[1-9]0?|100000(?:\.00?)?)$"
+
+
 class InventoryRequest(BaseModel):
     """PUT /inventory/{sku} (admins): the available stock, and optionally price and name."""
 
     model_config = ConfigDict(extra="forbid")
 
     stock: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
-    price: Annotated[Decimal, Field(gt=0, le=100_000, decimal_places=2)] | None = None
+    price: (
+        Annotated[
+            str,
+            Field(
+                pattern=PRICE_PATTERN,
+                description="A decimal string from 0.01 to 100000.00, at most two decimals (e.g. `12.50`)",
+                examples=["12.50"],
+            ),
+        ]
+        | None
+    ) = None
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+    _whole_stock = field_validator("stock", mode="before")(_integral)
 
 
 class ErrorDetail(BaseModel):

@@ -51,7 +51,7 @@ def on_carrier_update(event: Shipped) -> None:
 consumer = EventConsumer({EventType.SHIPPED: on_carrier_update}, idempotency_table=settings.idempotency_table)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

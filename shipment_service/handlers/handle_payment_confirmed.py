@@ -56,6 +56,13 @@ def on_payment_confirmed(event: PaymentConfirmed) -> None:
     metrics.add_metric(name=f"Shipment{shipment.status.value.title()}", unit="Count", value=1)
 
 
+_CANCELLATION_METRIC = {
+    CancelOutcome.STOPPED: "CancellationsStopped",
+    CancelOutcome.TOO_LATE: "CancellationsTooLate",
+    CancelOutcome.NOTHING_BOOKED: "CancellationsNothingBooked",
+}
+
+
 def on_order_cancelled(event: OrderCancelled) -> None:
     # A booking still in flight raises BookingInProgress: the record fails, SQS retries it.
     result = cancel_shipment(event, store, publisher)
@@ -68,7 +75,7 @@ def on_order_cancelled(event: OrderCancelled) -> None:
             "announced": result.announced.event_type.value if result.announced else None,
         },
     )
-    metrics.add_metric(name=f"Cancellation{result.outcome.value.title().replace('_', '')}", unit="Count", value=1)
+    metrics.add_metric(name=_CANCELLATION_METRIC[result.outcome], unit="Count", value=1)
 
 
 consumer = EventConsumer(
@@ -77,7 +84,7 @@ consumer = EventConsumer(
 )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

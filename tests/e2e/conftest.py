@@ -115,7 +115,7 @@ def _deploy(endpoint: str, log: Path) -> None:
     arch = os.environ.get("LOCAL_ARCH") or ("arm64" if os.uname().machine in ("arm64", "aarch64") else "x86_64")
     pyver = os.environ.get("LOCAL_PY") or "{}.{}".format(*sys.version_info[:2])
     params = (
-        f"PythonRuntime=python{pyver} Architecture={arch} TracingEnabled=false "
+        f"PythonRuntime=python{pyver} Architecture={arch} TracingEnabled=false SaveTraceQuery=false "
         "SenderEmail=orders@shop.local SenderName=Shop ReplyToEmail=help@shop.local DeliveryDelaySeconds=2 "
         f"HostConsole=false ConsoleOrigin=http://127.0.0.1:{CONSOLE_PORT}"
     )

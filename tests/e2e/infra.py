@@ -49,10 +49,19 @@ def function_env(stack: Stack, logical_id: str, **changes: str) -> Iterator[None
     name = physical_ids(stack)[logical_id]
     original = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
     lam.update_function_configuration(FunctionName=name, Environment={"Variables": {**original, **changes}})
+    _wait_updated(lam, name)
     try:
         yield
     finally:
         lam.update_function_configuration(FunctionName=name, Environment={"Variables": original})
+        _wait_updated(lam, name)
+
+
+def _wait_updated(lam: Any, name: str) -> None:
+    """Until the update has taken effect (as on AWS, where the old configuration keeps
+    serving until LastUpdateStatus is Successful): on MiniStack, a batch invoked while the
+    new worker is being set up fails and counts as a receive towards the DLQ."""
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
 
 
 @contextlib.contextmanager

@@ -102,7 +102,7 @@ def test_a_token_whose_email_is_not_verified_is_refused_until_it_is(stack):
         stack.request("POST", "/orders", body, token=token),
         stack.request("GET", "/orders", token=token),
         stack.request("GET", f"/orders/{uuid.uuid4()}", token=token),
-        stack.request("DELETE", f"/orders/{uuid.uuid4()}", token=token),
+        stack.request("POST", f"/orders/{uuid.uuid4()}/cancel", token=token),
     ]
 
     assert [(a.status, a.body["error"]["code"]) for a in answers] == [(403, "EMAIL_NOT_VERIFIED")] * 4, [

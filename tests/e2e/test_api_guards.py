@@ -26,7 +26,7 @@ BAD_BODIES = {
     "fractional quantity": ({"quantity": 1.5}, 422, "VALIDATION_ERROR"),
     "quantity as string": ({"quantity": "2"}, 422, "VALIDATION_ERROR"),
     "huge quantity": ({"quantity": 10**12}, 422, "VALIDATION_ERROR"),
-    "unknown sku": ({"sku": "NOPE-404"}, 422, "UNKNOWN_SKU"),
+    "unknown sku": ({"sku": "NOPE-404"}, 409, "UNKNOWN_SKU"),
     "missing address": ("without-address", 422, "VALIDATION_ERROR"),
     "address without city": ("address-without-city", 422, "VALIDATION_ERROR"),
     "missing payment token": ("without-token", 422, "VALIDATION_ERROR"),

@@ -260,11 +260,11 @@ class Choreography(RuleBasedStateMachine):
         assert self.world is not None
         claims = self.customers[self.orders[order_id]["customer"]]
         response = self._api(
-            "DELETE",
-            f"/orders/{order_id}",
+            "POST",
+            f"/orders/{order_id}/cancel",
             claims=claims,
             path_parameters={"order_id": order_id},
-            resource="/orders/{order_id}",
+            resource="/orders/{order_id}/cancel",
         )
         self._check_answer(response)
         status = response["statusCode"]

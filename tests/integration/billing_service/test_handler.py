@@ -222,7 +222,9 @@ def test_with_every_charge_faulty_the_records_fail_and_the_retry_after_recovery_
     faults = _fault_lines(log)
     assert len(faults) == module.provider.faults.injected == 6  # 2 records x (1 attempt + 2 retries)
     assert {line["operation"] for line in faults} == {"payment_provider.charge"}
-    assert {line["correlation_id"] for line in faults} == {invoice.order_id for invoice in invoices}
+    assert {(line["order_id"], line["correlation_id"]) for line in faults} == {
+        (invoice.order_id, invoice.correlation_id) for invoice in invoices
+    }
     text = log.getvalue()
     for invoice in invoices:
         assert invoice.data.payment_token.get_secret_value() not in text

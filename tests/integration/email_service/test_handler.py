@@ -256,7 +256,7 @@ def test_logs_name_the_order_but_not_the_customer_or_the_token(
 
     lines = [json.loads(line) for line in logs.getvalue().splitlines()]
     [sent] = [line for line in lines if line.get("message") == "customer email sent"]
-    assert sent["correlation_id"] == event.order_id
+    assert (sent["order_id"], sent["correlation_id"]) == (event.order_id, event.correlation_id)
     assert sent["ses_message_id"]
     for secret in ("grace@example.com", "1 Secret Lane", "tok_LogMeNot"):
         assert secret not in logs.getvalue()

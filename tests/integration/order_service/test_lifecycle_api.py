@@ -64,11 +64,19 @@ def test_my_orders_come_newest_first_in_pages_with_an_opaque_cursor(api):
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJ4IjogMX0", "W10"])
-def test_a_forged_cursor_is_400(api, cursor):
+def test_a_forged_cursor_names_no_page_404(api, cursor):
     response = call(api, "GET", "/orders", query={"next": cursor})
 
-    assert response["statusCode"] == 400
+    assert response["statusCode"] == 404
     assert json_body(response)["error"]["code"] == "INVALID_CURSOR"
+
+
+@pytest.mark.parametrize("cursor", ["eyJ4IjogMX0=", "not a cursor", "a/b"])
+def test_a_cursor_outside_its_documented_alphabet_is_a_validation_error(api, cursor):
+    response = call(api, "GET", "/orders", query={"next": cursor})
+
+    assert response["statusCode"] == 422
+    assert json_body(response)["error"]["details"][0]["field"] == "next"
 
 
 def test_another_customers_cursor_is_refused(api):
@@ -78,7 +86,7 @@ def test_another_customers_cursor_is_refused(api):
 
     response = call(api, "GET", "/orders", query={"next": eves_cursor})
 
-    assert response["statusCode"] == 400
+    assert response["statusCode"] == 404  # as unknown as another customer's order
 
 
 def test_cancel_queues_order_cancelled_keeps_the_stock_until_shipment_decides_and_twice_is_harmless(
@@ -89,8 +97,8 @@ def test_cancel_queues_order_cancelled_keeps_the_stock_until_shipment_decides_an
     order_id = place(api, quantity=2)
     assert stock_of("LAMP-001") == 1
 
-    first = on_order(api, "DELETE", order_id)
-    again = on_order(api, "DELETE", order_id)
+    first = on_order(api, "POST", order_id, "/cancel")
+    again = on_order(api, "POST", order_id, "/cancel")
 
     assert first["statusCode"] == again["statusCode"] == 202
     assert json_body(first)["status"] == "CANCELLING"
@@ -119,7 +127,7 @@ def test_a_shipped_order_cannot_be_cancelled(api, relay, topic, monkeypatch, env
         builders.lambda_context(),
     )
 
-    response = on_order(api, "DELETE", order_id)
+    response = on_order(api, "POST", order_id, "/cancel")
 
     assert response["statusCode"] == 409
     assert json_body(response)["error"]["code"] == "ORDER_ALREADY_SHIPPED"
@@ -130,7 +138,7 @@ def test_the_cancellation_reaches_the_topic_in_the_orders_chain(api, relay, topi
     order_id = place(api)
     relay()
     created = topic.published()[0]
-    on_order(api, "DELETE", order_id)
+    on_order(api, "POST", order_id, "/cancel")
     relay()
 
     [cancelled] = topic.published()
@@ -141,7 +149,7 @@ def test_the_cancellation_reaches_the_topic_in_the_orders_chain(api, relay, topi
 def test_nobody_cancels_or_reads_the_payment_of_another_customers_order(api):
     order_id = place(api)
 
-    assert on_order(api, "DELETE", order_id, claims=EVE)["statusCode"] == 404
+    assert on_order(api, "POST", order_id, "/cancel", claims=EVE)["statusCode"] == 404
     assert on_order(api, "GET", order_id, "/payment", claims=EVE)["statusCode"] == 404
     assert stock_of("LAMP-001") == 2
 
@@ -161,7 +169,10 @@ def test_the_invoice_link_needs_an_invoice(api, relay, topic, env, monkeypatch):
     from tests.integration.conftest import load_handler
 
     order_id = place(api)
-    assert on_order(api, "GET", order_id, "/invoice")["statusCode"] == 404
+    not_ready = on_order(api, "GET", order_id, "/invoice")
+    assert not_ready["statusCode"] == 409  # the order exists; its invoice follows: ask again later
+    assert json_body(not_ready)["error"]["code"] == "INVOICE_NOT_READY"
+    assert not_ready["multiValueHeaders"]["Retry-After"] == ["2"]
     relay()
     created = topic.published()[0]
     invoiced = builders.invoice_created(created)

@@ -184,7 +184,10 @@ def test_logs_name_the_order_but_not_the_customer(shipment: ModuleType, monkeypa
 
     lines = [json.loads(line) for line in logs.getvalue().splitlines()]
     recorded = [line for line in lines if line.get("message") == "shipment recorded"]
-    assert recorded and recorded[0]["correlation_id"] == event.order_id
+    assert recorded and (recorded[0]["order_id"], recorded[0]["correlation_id"]) == (
+        event.order_id,
+        event.correlation_id,
+    )
     assert recorded[0]["tracking_number"].startswith("SP")
     assert "grace@example.com" not in logs.getvalue()
     assert "1 Secret Lane" not in logs.getvalue()
