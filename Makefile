@@ -135,14 +135,16 @@ browser: ## install Debian's chromium for the browser tests (apt-get)
 
 .PHONY: test
 test: install browser lint ## lint, then every test tier: unit, integration (moto), contract, simulation, end-to-end (MiniStack)
-	$(PY) -m pytest tests --ignore=tests/e2e -n 2
+	$(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/simulation -n 2
+	$(PY) -m pytest tests/simulation -n 2
 	SAM_CLI=$(abspath $(SAM)) MINISTACK_BIN=$(abspath $(MINISTACK_VENV)/bin/ministack) \
 	LOCAL_ARCH=$(LOCAL_ARCH) LOCAL_PY=$(LOCAL_PY) SAM_CLI_TELEMETRY=0 \
 		$(PY) -m pytest tests/e2e
 
 .PHONY: test-fast
 test-fast: install ## unit, integration, contract tests and the simulation (no emulator)
-	$(PY) -m pytest tests --ignore=tests/e2e -n 2
+	$(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/simulation -n 2
+	$(PY) -m pytest tests/simulation -n 2
 
 .PHONY: simulate
 simulate: install ## the model-based simulation alone (SIMULATION_EXAMPLES=20000, SIMULATION_SEED=..., SIMULATION_REPLAY=...)

@@ -109,7 +109,7 @@ def test_a_token_whose_email_is_not_verified_is_refused_until_it_is(stack):
         a.body for a in answers
     ]
     if stack.is_local:
-        assert stack.sent_emails(to=email) == []  # nothing was placed, nothing mailed
+        assert stack.emails(to=email) == []  # nothing was placed, nothing mailed
 
     cognito.admin_update_user_attributes(
         UserPoolId=pool, Username=email, UserAttributes=[{"Name": "email_verified", "Value": "true"}]
