@@ -1,8 +1,9 @@
 """The order store on DynamoDB: a products table (catalogue and stock) and an orders table.
 
 Stock is reserved in the same transaction that stores the order, and released in the
-same transaction that moves the order to a failed status, so stock and orders can
-never disagree.
+same transaction that first moves the order to a status where the goods never left
+(marking it released), so stock and orders can never disagree. Every write to an order
+is conditioned on the version it read (see order_service.domain.lifecycle).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from order_service.domain.errors import (
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
-OUTBOX_TTL_SECONDS = 7 * 24 * 3600  # a backstop: the relay deletes entries once published
 REQUEST_TTL_SECONDS = 24 * 3600  # how long an Idempotency-Key is remembered
 T = TypeVar("T")
 _serializer = TypeSerializer()
