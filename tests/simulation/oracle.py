@@ -16,6 +16,9 @@ PRIORITY: tuple[tuple[str, str], ...] = (
     ("PAYMENT_CONFIRMED", "PAID"),
     ("INVOICE_CREATED", "INVOICED"),
 )
+# Where every order ends once every event is processed: a charge made is kept only for
+# goods delivered (SHIPMENT_FAILED and CANCELLING are never final).
+FINAL = frozenset({"DELIVERED", "PAYMENT_FAILED", "CANCELLED", "REFUNDED"})
 # The goods never left: the reservation goes back on sale.
 RELEASING = frozenset({"REFUNDED", "CANCELLED", "PAYMENT_FAILED", "SHIPMENT_FAILED"})
 

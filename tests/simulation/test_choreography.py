@@ -35,7 +35,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from tests.builders import api_event, lambda_context
 from tests.integration.order_service.tables import stream_inserts
-from tests.simulation.oracle import RELEASING, expected_status
+from tests.simulation.oracle import FINAL, RELEASING, expected_status
 from tests.simulation.world import MAX_RECEIVE_COUNT, Clock, Cloud, Message, Queue, World, instant_sleep
 
 EXAMPLES = int(os.environ.get("SIMULATION_EXAMPLES", "2000"))
@@ -416,8 +416,10 @@ class Choreography(RuleBasedStateMachine):
             published = events_of[order_id]
             facts = {body["event_type"] for body in published}
             where = f"order {order_id[:8]} (facts {sorted(facts)})"
-            # status: the one the facts imply, whatever order they came in
+            # status: the one the facts imply, whatever order they came in, and a final one:
+            # every message was processed and the DLQs redriven, so no order may be left midway
             assert order["status"] == expected_status(facts), f"{where}: status {order['status']}"
+            assert order["status"] in FINAL, f"{where}: left {order['status']} after the redrive"
             # the timeline holds each event once, and every event
             timeline = [entry["event_id"] for entry in order.get("timeline", [])]
             assert len(timeline) == len(set(timeline)), f"{where}: an event twice in the timeline"
