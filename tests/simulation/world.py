@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qs
 
 from botocore.awsrequest import AWSResponse
 
@@ -131,14 +130,6 @@ class Interleaver:
 
 
 # ---------------------------------------------------------------- the cloud below the adapters
-@dataclass
-class Sent:
-    """Something a function sent out: a publish, a queue message, an email."""
-
-    kind: str  # "sns" | "sqs" | "ses"
-    params: dict[str, Any]
-
-
 class Cloud:
     """One per process: moto started once, the tables made once, the clients hooked.
 
@@ -429,7 +420,6 @@ class World:
         self.seq = 0
         self.writes: list[tuple[int, str, dict[str, Any]]] = []  # (seq, operation, params) on domain tables
         self.streamed: set[str] = set()  # outbox entries whose stream record the relay got
-        self.stream: list[dict[str, Any]] = []  # stream records waiting for the relay
         self.faults_on = True
         self.ambiguous_emails: set[str] = set()
         self.provider, self.carrier = self._dependencies()
@@ -670,4 +660,4 @@ def instant_sleep() -> Iterator[None]:
         time.sleep = real
 
 
-__all__ = ["Clock", "Cloud", "Interleaver", "Queue", "World", "instant_sleep", "parse_qs"]
+__all__ = ["Clock", "Cloud", "Interleaver", "Queue", "World", "instant_sleep"]
