@@ -24,6 +24,7 @@ import os
 import random
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import hypothesis
@@ -132,14 +133,34 @@ class Choreography(RuleBasedStateMachine):
             assert "Retry-After" in headers, "a 503 without Retry-After"
             assert json.loads(response["body"])["error"]["code"], "a 503 without a machine-readable error"
 
-    def _deliver(self, queue: Queue, messages: list[Message], instance: int) -> None:
-        """Lambda receives a batch from SQS; the records it reports failed stay queued."""
+    def _concurrently(self, functions: list[Callable[[], Any]]) -> None:
+        """Run on real threads, interleaved; what a thread raised is raised here (the
+        harness's own checks run in them too)."""
+        assert self.world is not None
+        for outcome in self.world.interleaver.run(functions):
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    @staticmethod
+    def _wait_for_redelivery(messages: list[Message]) -> None:
+        """A redelivery comes after the visibility timeout (60 s): time passes before the
+        invocation starts. Never during one: a concurrent invocation's in-progress
+        idempotency record (valid for the function's timeout) cannot expire while that
+        invocation still runs, since Lambda would have stopped it."""
+        if any(message.receive_count for message in messages):
+            assert not Clock.in_flight, "the harness moved time during an invocation"
+            Clock.advance(61)
+
+    def _deliver(self, queue: Queue, messages: list[Message], instance: int, *, waited: bool = False) -> None:
+        """Lambda receives a batch from SQS; the records it reports failed stay queued.
+        `waited`: the caller already let the redelivery's time pass (before starting
+        concurrent invocations)."""
         from tests.builders import sqs_record
 
         assert self.world is not None
         module = self.cloud.instances_of(queue.function, queue.module)[instance]
-        if any(message.receive_count for message in messages):
-            Clock.advance(61)  # a redelivery comes after the visibility timeout
+        if not waited:
+            self._wait_for_redelivery(messages)
         records = []
         for message in messages:
             message.receive_count += 1
@@ -149,7 +170,8 @@ class Choreography(RuleBasedStateMachine):
         os.environ["AWS_LAMBDA_FUNCTION_NAME"] = queue.function
         sent_before = len(self.world.emails)
         try:
-            response = module.handler({"Records": records}, lambda_context(queue.function))
+            with Clock.invocation():
+                response = module.handler({"Records": records}, lambda_context(queue.function))
             failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
             errors = getattr(module.consumer.processor, "exceptions", [])
             why = "; ".join(repr(info[1])[:160] for info in errors if info and info[1] is not None)
@@ -323,7 +345,10 @@ class Choreography(RuleBasedStateMachine):
             queue.messages.append(b)
         kinds = [json.loads(m.body).get("event_type") for m in (a, b)]
         self.world.note(f"{queue.name} -> both instances at once: {kinds[0]} | {kinds[1]}")
-        self.world.interleaver.run([lambda: self._deliver(queue, [a], 0), lambda: self._deliver(queue, [b], 1)])
+        self._wait_for_redelivery([a, b])
+        self._concurrently(
+            [lambda: self._deliver(queue, [a], 0, waited=True), lambda: self._deliver(queue, [b], 1, waited=True)]
+        )
 
     @precondition(lambda self: bool(self.orders) and bool(self._busy_queues()))
     @rule(order=st.integers(0, 10**6), which=st.integers(0, 10**6), pick=st.integers(0, 10**6))
@@ -335,7 +360,8 @@ class Choreography(RuleBasedStateMachine):
         queue = queues[which % len(queues)]
         message = queue.messages[pick % len(queue.messages)]
         self.world.note(f"cancel {order_id[:8]} while {queue.name} handles {json.loads(message.body)['event_type']}")
-        self.world.interleaver.run([lambda: self._cancel(order_id), lambda: self._deliver(queue, [message], 0)])
+        self._wait_for_redelivery([message])
+        self._concurrently([lambda: self._cancel(order_id), lambda: self._deliver(queue, [message], 0, waited=True)])
 
     @precondition(lambda self: any(q.dlq for q in self.world.queues.values()) if self.world else False)
     @rule()

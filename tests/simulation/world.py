@@ -297,10 +297,23 @@ class Clock:
     this clock instead of waiting."""
 
     offset = 0.0
+    in_flight = 0  # invocations running now: time may not jump under them
+    _lock = threading.Lock()
 
     @classmethod
     def advance(cls, seconds: float) -> None:
         cls.offset += seconds
+
+    @classmethod
+    @contextlib.contextmanager
+    def invocation(cls) -> Iterator[None]:
+        with cls._lock:
+            cls.in_flight += 1
+        try:
+            yield
+        finally:
+            with cls._lock:
+                cls.in_flight -= 1
 
     @classmethod
     def install(cls) -> None:
