@@ -1,6 +1,6 @@
 """Sample invocation payloads for every function, for `sam local invoke -e`.
 
-    python -m events.samples --write     regenerate events/samples/*.json
+    python -m choreography.samples --write     regenerate choreography/samples/*.json
 
 They are generated from the models (deterministic ids and times), and a contract
 test fails when the files are out of date or no longer validate.
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+from choreography.catalogue import CONSUMERS
 from events.models import (
     Address,
     CancellationRejected,
@@ -298,7 +298,7 @@ def generate() -> dict[str, dict[str, Any]]:
         "OrderOutboxFunction": outbox_insert(chain[EventType.ORDER_CREATED]),
         "OrderOutboxSweepFunction": scheduled_sweep(),
     }
-    for subscription in (*SUBSCRIPTIONS, *SELF_SCHEDULED):
+    for subscription in CONSUMERS:
         samples[subscription.function] = {
             "Records": [
                 sqs_record(chain[event_type], _id(f"{subscription.function}/{event_type.value}"))
