@@ -119,7 +119,7 @@ def _role(consumer: Consumer) -> list[str]:
         "          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}",
         "      ManagedPolicyArns:",
         "        - !Sub arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-        f"        - !If [Tracing, !Sub \"arn:${{AWS::Partition}}:iam::aws:policy/{XRAY_POLICY}\", !Ref AWS::NoValue]",
+        f'        - !If [Tracing, !Sub "arn:${{AWS::Partition}}:iam::aws:policy/{XRAY_POLICY}", !Ref AWS::NoValue]',
         "      Policies:",
         "        - PolicyName: own-resources",
         "          PolicyDocument:",
