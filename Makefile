@@ -118,9 +118,16 @@ trace: install ## an order's journey (events, services, hop latencies) as a wate
 	@test -n "$(ORDER)" || { echo "usage: make trace ORDER=<order id>"; exit 2; }
 	@$(LOCAL_AWS) $(PY) -m scripts.trace $(ORDER) $(if $(ALL),--all)
 
-.PHONY: operations
-operations: install ## regenerate template.yaml's operations block (log groups, alarms, dashboard, trace query)
+.PHONY: generate
+generate: install ## regenerate what is derived from choreography/catalogue.py and the models (template blocks, docs, samples)
+	$(PY) -m choreography.wiring --write
 	$(PY) -m scripts.operations --write
+	$(PY) -m choreography.docs --write
+	$(PY) -m choreography.samples --write
+	$(PY) -m scripts.contracts --write
+
+.PHONY: operations
+operations: generate ## (the former name of `make generate`)
 
 # ------------------------------------------------------------------ quality
 # Headless Chromium for the browser tests (tests/e2e/browser): Debian's package, since

@@ -25,8 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
-from events.samples import SAMPLE_ENVIRONMENT
+from choreography.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+from choreography.samples import SAMPLE_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = [

@@ -3,7 +3,7 @@
 - docs/schemas/events/<EVENT_TYPE>.v<N>.json  a JSON Schema (2020-12) per event type and
   version, from the pydantic models (what a consumer accepts);
 - docs/asyncapi.json  an AsyncAPI 3.0 document of the topic, every message type, every
-  subscription with its filter policy, generated from events/catalogue.py;
+  subscription with its filter policy, generated from choreography/catalogue.py;
 - docs/openapi.json   the REST API's OpenAPI 3.1 document (the one GET /openapi.json serves).
 
     python -m scripts.contracts            check: exit 1 if a file is stale or a change is breaking
@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+from choreography.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
 from events.models import EVENT_CLASSES, Event
 from scripts.compat import NARROWED, WIDENED, Change, breaking_changes
 
@@ -183,7 +183,7 @@ def asyncapi() -> dict[str, Any]:
             "title": "Order choreography events",
             "version": "1.0.0",
             "description": "The events the order services publish and consume. Generated from "
-            "events/models.py and events/catalogue.py by `python -m scripts.contracts --write`; "
+            "events/models.py and choreography/catalogue.py by `python -m scripts.contracts --write`; "
             "the JSON Schema of each event type and version is in docs/schemas/events/.",
         },
         "defaultContentType": "application/json",

@@ -8,8 +8,8 @@ python -m scripts.local inbox [EMAIL] [--open]
                                          from the local Maildir; --open shows the newest in a browser
 python -m scripts.local dlq              print how many messages wait in each DLQ
 python -m scripts.local redrive [QUEUE]  move a DLQ's messages back to its queue
-                                         (QUEUE: invoice, billing, shipment, email, order-status,
-                                         carrier-tracking; default all)
+                                         (QUEUE: a consumer's queue as `make dlq` names it,
+                                         e.g. billing or carrier-tracking; default all)
 python -m scripts.local sweep            run the outbox sweeper now, on every entry
 """
 
@@ -21,7 +21,8 @@ import os
 import shlex
 import sys
 
-from events.samples import sample_order_request
+from choreography.catalogue import CONSUMERS, Consumer
+from choreography.samples import sample_order_request
 from scripts.stack import DEMO_PASSWORD, Stack
 
 DEMO_EMAIL = os.environ.get("DEMO_EMAIL", "customer@example.com")
@@ -111,14 +112,12 @@ def inbox(email: str, open_html: bool = False) -> int:
     return 0
 
 
-DLQS = {
-    "invoice": "InvoiceDLQ",
-    "billing": "BillingDLQ",
-    "shipment": "ShipmentDLQ",
-    "email": "EmailDLQ",
-    "order-status": "OrderStatusDLQ",
-    "carrier-tracking": "CarrierTrackingDLQ",
-}
+def dead_letter_queues(consumers: tuple[Consumer, ...] = CONSUMERS) -> dict[str, str]:
+    """`make redrive QUEUE=<name>` names -> DLQ logical ids, one per consumer of the catalogue."""
+    return {consumer.redrive_name: consumer.dlq for consumer in consumers}
+
+
+DLQS = dead_letter_queues()
 
 
 def dlq(stack: Stack) -> None:

@@ -7,7 +7,7 @@ Logs Insights query, generated from one declaration.
 
 What it is derived from, so nothing is listed twice:
 - the functions: every `AWS::Serverless::Function` of template.yaml (outside this block);
-- the queues: the consumer catalogue (events/catalogue.py SUBSCRIPTIONS and SELF_SCHEDULED),
+- the queues: the consumer catalogue (choreography/catalogue.py CONSUMERS),
   each `<Name>Queue` with its `<Name>DLQ`;
 - the business metrics: METRICS below, which also feeds the README's metrics table and
   the contract test that every metric the code emits is declared here.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+from choreography.catalogue import CONSUMERS, Consumer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -107,10 +107,9 @@ def functions(template_text: str) -> list[str]:
     return re.findall(r"^  (\w+):\n    Type: AWS::Serverless::Function\b", outside, flags=re.MULTILINE)
 
 
-def queues() -> list[str]:
+def queues(consumers: tuple[Consumer, ...] = CONSUMERS) -> list[str]:
     """Every consumer queue (catalogue order), then the dead-letter queues."""
-    consumer = [s.queue for s in (*SUBSCRIPTIONS, *SELF_SCHEDULED)]
-    return consumer + [q.removesuffix("Queue") + "DLQ" for q in consumer] + list(OPERATIONAL_QUEUES)
+    return [c.queue for c in consumers] + [c.dlq for c in consumers] + list(OPERATIONAL_QUEUES)
 
 
 # Queues that no consumer reads: watched on the dashboard like the DLQs.
@@ -135,7 +134,7 @@ def _metric_widget(title: str, metrics: list[list[Any]], *, stat: str = "Sum", y
     }
 
 
-def dashboard(function_ids: list[str]) -> dict[str, Any]:
+def dashboard(function_ids: list[str], consumers: tuple[Consumer, ...] = CONSUMERS) -> dict[str, Any]:
     def business(name: str) -> str:
         return next(m.service for m in METRICS if m.name == name)
 
@@ -145,8 +144,10 @@ def dashboard(function_ids: list[str]) -> dict[str, Any]:
         for m in METRICS
         if m.dashboard == EMAILS_WIDGET
     ]
-    depth = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"${{{q}.QueueName}}"] for q in queues()]
-    age = [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", f"${{{q}.QueueName}}"] for q in queues()]
+    depth = [
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"${{{q}.QueueName}}"] for q in queues(consumers)
+    ]
+    age = [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", f"${{{q}.QueueName}}"] for q in queues(consumers)]
 
     def per_function(metric: str) -> list[list[Any]]:
         return [["AWS/Lambda", metric, "FunctionName", f"${{{f}}}", {"label": f}] for f in function_ids]
@@ -211,7 +212,7 @@ def _alarm(name: str, description: str, namespace: str, metric: str, dimensions:
     return lines
 
 
-def render(template_text: str) -> str:
+def render(template_text: str, consumers: tuple[Consumer, ...] = CONSUMERS) -> str:
     function_ids = functions(template_text)
     out = [
         BEGIN,
@@ -277,7 +278,7 @@ def render(template_text: str) -> str:
         Threshold=API_P99_LATENCY_MS,
         ComparisonOperator="GreaterThanThreshold",
     )
-    body = _compact_json(dashboard(function_ids))
+    body = _compact_json(dashboard(function_ids, consumers))
     out += [
         "  OperationsDashboard:",
         "    Type: AWS::CloudWatch::Dashboard",
@@ -300,10 +301,10 @@ def render(template_text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def rewritten(template_text: str) -> str:
+def rewritten(template_text: str, consumers: tuple[Consumer, ...] = CONSUMERS) -> str:
     """template.yaml with its operations block regenerated (inserted before Outputs the
     first time)."""
-    block = render(template_text)
+    block = render(template_text, consumers)
     if BEGIN in template_text:
         head, rest = template_text.split(BEGIN, 1)
         tail = rest.split(END + "\n", 1)[1]

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from events import samples
+from choreography import samples
 from events.models import (
     Address,
     Event,

@@ -10,7 +10,6 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, field_validator
 
 from events.models import Address
-from events.samples import sample_order_request
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, TimelineEntry
 
@@ -45,10 +44,24 @@ class AddressRequest(Address):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# The example the OpenAPI document shows (choreography/samples.py builds the same body).
+EXAMPLE_ORDER_REQUEST = {
+    "items": [{"sku": "MUG-001", "quantity": 2}],
+    "shipping_address": {
+        "name": "Ada Lovelace",
+        "line1": "12 Analytical Row",
+        "city": "London",
+        "postal_code": "N1 9GU",
+        "country": "GB",
+    },
+    "payment_token": "tok_visa",
+}
+
+
 class PlaceOrderRequest(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
-        json_schema_extra={"examples": [sample_order_request()]},
+        json_schema_extra={"examples": [EXAMPLE_ORDER_REQUEST]},
     )
 
     items: list[OrderItemRequest] = Field(min_length=1, max_length=MAX_LINES)

@@ -56,17 +56,22 @@ def _sam_python() -> str:
 @cache
 def cloudformation() -> dict[str, Any]:
     """The translated template.yaml (cached for the session)."""
+    return translated(ROOT / "template.yaml")
+
+
+def translated(template_path: Path) -> dict[str, Any]:
+    """Any template translated, here or with the SAM CLI's interpreter."""
     try:
         import samtranslator  # noqa: F401
     except ImportError:
         pass
     else:
-        return translate(ROOT / "template.yaml")
+        return translate(template_path)
     python = _sam_python()
     if not Path(python).exists():
         raise RuntimeError(f"{python} is missing: `make install` creates .venv-sam with aws-sam-translator")
     result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [python, __file__, str(ROOT / "template.yaml")],
+        [python, __file__, str(template_path)],
         env={**os.environ, "AWS_DEFAULT_REGION": REGION},
         capture_output=True,
         text=True,
@@ -74,9 +79,9 @@ def cloudformation() -> dict[str, Any]:
         timeout=120,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"the SAM translator rejected template.yaml:\n{result.stderr[-4000:]}")
-    translated: dict[str, Any] = json.loads(result.stdout)
-    return translated
+        raise RuntimeError(f"the SAM translator rejected {template_path.name}:\n{result.stderr[-4000:]}")
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
 def resources(kind: str | None = None) -> dict[str, dict[str, Any]]:

@@ -32,8 +32,13 @@ _Loader.add_multi_constructor("!", _tag)
 
 @cache
 def template() -> dict[str, Any]:
-    with (ROOT / "template.yaml").open() as handle:
-        return yaml.load(handle, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    return parse((ROOT / "template.yaml").read_text())
+
+
+def parse(text: str) -> dict[str, Any]:
+    """A CloudFormation template's text as data."""
+    document: dict[str, Any] = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    return document
 
 
 def resources(kind: str | None = None) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from events.catalogue import SUBSCRIPTIONS
+from choreography.catalogue import SUBSCRIPTIONS
 from tests.contract.template import functions, resources, sqs_queue_of, template
 
 CONSUMERS = {name: fn for name, fn in functions().items() if sqs_queue_of(fn)}

@@ -71,16 +71,14 @@ def test_every_rest_api_stage_throttles_every_method():
 
 
 # ------------------------------------------------------------------ outbound calls
-PACKAGES = ["events", "order_service", "invoice_service", "billing_service", "shipment_service", "email_service"]
+# The contract package and every service package (a new service is checked as it appears).
+PACKAGES = ["events", *sorted(p.name for p in ROOT.iterdir() if p.name.endswith("_service") and p.is_dir())]
 CLIENT_FACTORY = "events/aws.py"
 CREATES_CLIENTS = {"client", "resource", "Session", "session", "create_client", "get_session"}
 NETWORK_MODULES = {"socket", "http.client", "urllib.request", "urllib3", "requests", "httpx", "aiohttp", "smtplib"}
 
 
 def _modules() -> list[Path]:
-    assert {p.name for p in ROOT.iterdir() if p.name.endswith("_service") and p.is_dir()} <= set(PACKAGES), (
-        "a new service package: add it to PACKAGES"
-    )
     return sorted(path for package in PACKAGES for path in (ROOT / package).rglob("*.py"))
 
 

@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+from choreography.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
 from scripts import operations
 from tests.contract.template import ROOT, functions, resources, template
 

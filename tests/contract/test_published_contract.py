@@ -11,8 +11,8 @@ import jsonschema_rs
 import pytest
 from pydantic import BaseModel, Field
 
-from events import samples
-from events.catalogue import SUBSCRIPTIONS
+from choreography import samples
+from choreography.catalogue import SUBSCRIPTIONS
 from events.models import EVENT_CLASSES, EventType, OrderCreated, OrderCreatedData, parse_event
 from scripts import contracts
 from scripts.compat import NARROWED, WIDENED, breaking_changes

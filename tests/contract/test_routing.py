@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+from choreography.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+from choreography.samples import SAMPLE_ENVIRONMENT
 from events.models import EVENT_CLASSES, EventType
-from events.samples import SAMPLE_ENVIRONMENT
 from tests.contract.template import ROOT, functions, sqs_queue_of, subscription_for, template
 
 HANDLER_ENV = {**SAMPLE_ENVIRONMENT, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}

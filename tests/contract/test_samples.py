@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from events import catalogue, samples
-from events.catalogue import SUBSCRIPTIONS
+from choreography import docs, samples
+from choreography.catalogue import SUBSCRIPTIONS
 from events.models import parse_event
 from order_service.models.api import PlaceOrderRequest
 from order_service.models.sweep import SweepRequest
@@ -25,8 +25,8 @@ def test_every_function_has_a_sample_event():
 def test_sample_files_are_up_to_date(name):
     path = samples.SAMPLES_DIR / f"{name}.json"
 
-    assert path.is_file(), "run: python -m events.samples --write"
-    assert path.read_text() == samples.render(GENERATED[name]), "run: python -m events.samples --write"
+    assert path.is_file(), "run: python -m choreography.samples --write"
+    assert path.read_text() == samples.render(GENERATED[name]), "run: python -m choreography.samples --write"
 
 
 @pytest.mark.parametrize("subscription", SUBSCRIPTIONS, ids=lambda s: s.function)
@@ -63,4 +63,4 @@ def test_the_api_sample_is_a_valid_order_request():
 
 
 def test_the_event_catalogue_is_up_to_date():
-    assert catalogue.CATALOGUE_PATH.read_text() == catalogue.render(), "run: python -m events.catalogue --write"
+    assert docs.CATALOGUE_PATH.read_text() == docs.render(), "run: python -m choreography.docs --write"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from events.samples import sample_order_request
+from choreography.samples import sample_order_request
 from scripts.mailbox import ReceivedEmail
 from scripts.stack import Stack
 

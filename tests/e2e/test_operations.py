@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 
-from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+from choreography.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
 from events.models import EVENT_CLASS_BY_TYPE, EventType, Producer
 from scripts import trace
 from scripts.stack import Stack

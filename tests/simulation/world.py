@@ -411,7 +411,7 @@ class World:
     """One history: its queues, what was published and sent, the ledgers, the faults."""
 
     def __init__(self, cloud: Cloud, seed: int, dynamodb_fault_rate: float, dependency_fault_rate: float) -> None:
-        from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+        from choreography.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
 
         self.cloud = cloud
         self.seed = seed

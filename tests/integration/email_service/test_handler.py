@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from events.catalogue import SUBSCRIPTIONS
+from choreography.catalogue import SUBSCRIPTIONS
 from events.faults import FaultInjector
 from events.models import EventType
 from events.observability import logger

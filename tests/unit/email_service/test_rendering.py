@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from choreography.catalogue import SUBSCRIPTIONS
 from email_service.domain.rendering import (
     CUSTOMER_EVENT_TYPES,
     TEMPLATES_DIR,
@@ -17,7 +18,6 @@ from email_service.domain.rendering import (
     render_email,
     utc,
 )
-from events.catalogue import SUBSCRIPTIONS
 from events.models import Event, EventType, InvoiceCreated, OrderLine
 from tests.builders import (
     address,

@@ -8,8 +8,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from choreography.samples import sample_chain
 from events.models import EVENT_CLASSES, InvoiceCreated, OrderCreated, parse_event
-from events.samples import sample_chain
 
 
 @pytest.mark.parametrize("event_class", EVENT_CLASSES, ids=lambda c: c.TYPE.value)

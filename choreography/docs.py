@@ -1,84 +1,24 @@
-"""Who consumes what, and the generated event catalogue (docs/events.md).
+"""The event catalogue docs/events.md, generated from the event models and the
+consumer catalogue (choreography/catalogue.py).
 
-    python -m events.catalogue            print the catalogue (Markdown)
-    python -m events.catalogue --write    regenerate docs/events.md
-
-The contract tests check this routing against the SNS filter policies in
-template.yaml and against the handlers, so the three cannot drift apart.
+    python -m choreography.docs            print the catalogue (Markdown)
+    python -m choreography.docs --write    regenerate docs/events.md
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from choreography.catalogue import consumers_of
 from events.models import EVENT_CLASSES, EventType
 
-ALL_EVENTS = tuple(EventType)
 
-
-@dataclass(frozen=True)
-class Subscription:
-    function: str  # logical id in template.yaml
-    queue: str  # logical id of its SQS queue
-    service: str
-    handler: str  # module path of the Lambda handler
-    event_types: tuple[EventType, ...]
-
-
-SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription(
-        "InvoiceFunction",
-        "InvoiceQueue",
-        "invoice_service",
-        "invoice_service.handlers.handle_order_created",
-        (EventType.ORDER_CREATED,),
-    ),
-    Subscription(
-        "BillingFunction",
-        "BillingQueue",
-        "billing_service",
-        "billing_service.handlers.handle_invoice_created",
-        (EventType.INVOICE_CREATED, EventType.ORDER_CANCELLED, EventType.SHIPMENT_ERROR, EventType.SHIPMENT_CANCELLED),
-    ),
-    Subscription(
-        "ShipmentFunction",
-        "ShipmentQueue",
-        "shipment_service",
-        "shipment_service.handlers.handle_payment_confirmed",
-        (EventType.PAYMENT_CONFIRMED, EventType.ORDER_CANCELLED),
-    ),
-    Subscription(
-        "EmailFunction", "EmailQueue", "email_service", "email_service.handlers.handle_customer_event", ALL_EVENTS
-    ),
-    Subscription(
-        "OrderStatusFunction",
-        "OrderStatusQueue",
-        "order_service",
-        "order_service.handlers.handle_order_events",
-        ALL_EVENTS,
-    ),
-)
-
-
-# Queues that no topic subscription feeds: a service writing to its own future.
-SELF_SCHEDULED: tuple[Subscription, ...] = (
-    Subscription(
-        "DeliveryFunction",
-        "CarrierTrackingQueue",
-        "shipment_service",
-        "shipment_service.handlers.handle_carrier_update",
-        (EventType.SHIPPED,),
-    ),
-)
-
-
-def consumers_of(event_type: EventType) -> list[str]:
-    return [f"{s.service} ({s.function})" for s in SUBSCRIPTIONS if event_type in s.event_types]
+def _consumer_names(event_type: EventType) -> list[str]:
+    return [f"{c.service} ({c.function})" for c in consumers_of(event_type)]
 
 
 def _fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str]]:
@@ -99,7 +39,7 @@ def render() -> str:
     lines = [
         "# Event catalogue",
         "",
-        "Generated from `events/models.py` and `events/catalogue.py` by `python -m events.catalogue --write`;",
+        "Generated from `events/models.py` and `choreography/catalogue.py` by `python -m choreography.docs --write`;",
         "a contract test fails when this file is out of date. Do not edit by hand.",
         "",
         "Every event travels on the `OrderEvents` SNS topic as JSON in this envelope, with the",
@@ -127,7 +67,7 @@ def render() -> str:
         version = cls.model_fields["event_version"].default
         lines.append(
             f"| `{cls.TYPE.value}` | {version} | {cls.PRODUCER.value} | "
-            f"{', '.join(consumers_of(cls.TYPE))} | {cls.DESCRIPTION} |"
+            f"{', '.join(_consumer_names(cls.TYPE))} | {cls.DESCRIPTION} |"
         )
     for cls in EVENT_CLASSES:
         data_model = cls.model_fields["data"].annotation

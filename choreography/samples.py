@@ -1,6 +1,6 @@
 """Sample invocation payloads for every function, for `sam local invoke -e`.
 
-    python -m events.samples --write     regenerate events/samples/*.json
+    python -m choreography.samples --write     regenerate choreography/samples/*.json
 
 They are generated from the models (deterministic ids and times), and a contract
 test fails when the files are out of date or no longer validate.
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from events.catalogue import SELF_SCHEDULED, SUBSCRIPTIONS
+from choreography.catalogue import CONSUMERS, Consumer
 from events.models import (
     Address,
     CancellationRejected,
@@ -198,22 +198,31 @@ def sample_order_request(*items: tuple[str, int], **overrides: Any) -> dict[str,
     return {**body, **overrides}
 
 
-# What every handler reads from its environment, with sample values: for
-# `sam local invoke --env-vars`, for importing handlers in tests and benchmarks.
-SAMPLE_ENVIRONMENT = {
-    "ORDER_EVENTS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:order-events",
-    "IDEMPOTENCY_TABLE": "idempotency",
-    "ORDERS_TABLE": "orders",
-    "PRODUCTS_TABLE": "products",
-    "OUTBOX_TABLE": "outbox",
-    "PAYMENTS_TABLE": "payments",
-    "SHIPMENTS_TABLE": "shipments",
-    "INVOICE_BUCKET": "invoices",
-    "SENDER_EMAIL": "orders@example.com",
-    "CARRIER_TRACKING_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/carrier-tracking",
-    "PAYMENT_TOKEN_KEY_ID": "00000000-0000-0000-0000-000000000000",
-    "AWS_DEFAULT_REGION": REGION,
-}
+def sample_environment(consumers: tuple[Consumer, ...] = CONSUMERS) -> dict[str, str]:
+    """What every handler reads from its environment, with sample values: for
+    `sam local invoke --env-vars`, for importing handlers in tests and benchmarks. A
+    consumer's grants with an `env` add theirs (a table's name, a queue's URL)."""
+    environment = {
+        "ORDER_EVENTS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:order-events",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "ORDERS_TABLE": "orders",
+        "PRODUCTS_TABLE": "products",
+        "OUTBOX_TABLE": "outbox",
+        "INVOICE_BUCKET": "invoices",
+        "SENDER_EMAIL": "orders@example.com",
+        "PAYMENT_TOKEN_KEY_ID": "00000000-0000-0000-0000-000000000000",
+        "AWS_DEFAULT_REGION": REGION,
+    }
+    for grant in (grant for consumer in consumers for grant in consumer.grants if grant.env):
+        if grant.service == "sqs":
+            value = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{grant.resource}"
+        else:
+            value = grant.resource.removesuffix("Table").removesuffix("Bucket").lower()
+        environment.setdefault(grant.env, value)
+    return environment
+
+
+SAMPLE_ENVIRONMENT = sample_environment()
 
 
 def api_place_order() -> dict[str, Any]:
@@ -298,7 +307,7 @@ def generate() -> dict[str, dict[str, Any]]:
         "OrderOutboxFunction": outbox_insert(chain[EventType.ORDER_CREATED]),
         "OrderOutboxSweepFunction": scheduled_sweep(),
     }
-    for subscription in (*SUBSCRIPTIONS, *SELF_SCHEDULED):
+    for subscription in CONSUMERS:
         samples[subscription.function] = {
             "Records": [
                 sqs_record(chain[event_type], _id(f"{subscription.function}/{event_type.value}"))
