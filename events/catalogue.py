@@ -42,14 +42,14 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "BillingFunction",
         "BillingQueue",
         "billing_service",
-        "billing_service.handlers.handle_invoice_created",
+        "billing_service.handlers.handle_invoices_and_cancellations",
         (EventType.INVOICE_CREATED, EventType.ORDER_CANCELLED, EventType.SHIPMENT_ERROR, EventType.SHIPMENT_CANCELLED),
     ),
     Subscription(
         "ShipmentFunction",
         "ShipmentQueue",
         "shipment_service",
-        "shipment_service.handlers.handle_payment_confirmed",
+        "shipment_service.handlers.handle_payments_and_cancellations",
         (EventType.PAYMENT_CONFIRMED, EventType.ORDER_CANCELLED),
     ),
     Subscription(

@@ -23,7 +23,7 @@ from tests.integration.billing_service.payments_table import (
 from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
 from tests.unit.events.fakes import redeliver_until_settled
 
-MODULE = "billing_service.handlers.handle_invoice_created"
+MODULE = "billing_service.handlers.handle_invoices_and_cancellations"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 

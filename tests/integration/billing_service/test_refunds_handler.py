@@ -31,7 +31,7 @@ from tests.unit.billing_service.builders import stopped
 from tests.unit.billing_service.fakes import RecordingProvider
 from tests.unit.events.fakes import redeliver_until_settled
 
-MODULE = "billing_service.handlers.handle_invoice_created"
+MODULE = "billing_service.handlers.handle_invoices_and_cancellations"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 OK = {"batchItemFailures": []}
 

@@ -1,4 +1,5 @@
-"""Billing's consumer (the module keeps its first name; template.yaml points at it):
+"""Billing's consumer: invoices to charge, and the cancellations and failed shipments
+that decide whether a charge starts or is refunded:
 
 - INVOICE_CREATED -> charge the invoice total -> PAYMENT_CONFIRMED | PAYMENT_FAILED,
   unless the order was cancelled first;
