@@ -226,7 +226,9 @@ SCENARIOS: dict[str, Scenario] = {
     "api": api_post,
     "relay": relay,
     "invoice": consumer("invoice_service.handlers.handle_order_created", _invoice_env, builders.order_created),
-    "billing": consumer("billing_service.handlers.handle_invoices_and_cancellations", _billing_env, builders.invoice_created),
+    "billing": consumer(
+        "billing_service.handlers.handle_invoices_and_cancellations", _billing_env, builders.invoice_created
+    ),
     "shipment": consumer(
         "shipment_service.handlers.handle_payments_and_cancellations", _shipment_env, builders.payment_confirmed
     ),
