@@ -19,14 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from billing_service.domain.errors import PaymentContention, PaymentDeclined
 from billing_service.domain.model import Payment, PaymentStatus
-from billing_service.domain.ports import PaymentProvider, PaymentStore, Publisher
+from billing_service.domain.ports import PaymentProvider, PaymentStore
+from events.clock import utcnow
 from events.models import InvoiceCreated, PaymentConfirmed, PaymentConfirmedData, PaymentFailed, PaymentFailedData
+from events.publisher import Publisher
 
 # A row has six states and moves only forward, so a handler can lose a conditional
 # write to another one only a few times before the row is final.
@@ -50,17 +52,13 @@ class BillingResult:
     outcome: Outcome
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def bill_invoice(
     event: InvoiceCreated,
     *,
     provider: PaymentProvider,
     payments: PaymentStore,
     publisher: Publisher,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
 ) -> BillingResult:
     for _ in range(MAX_ROUNDS):
         stored = payments.get(event.order_id)

@@ -25,14 +25,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from billing_service.domain.billing import MAX_ROUNDS, moved
 from billing_service.domain.errors import ChargeInProgress, PaymentContention
 from billing_service.domain.model import Payment, PaymentStatus
-from billing_service.domain.ports import PaymentProvider, PaymentStore, Publisher
+from billing_service.domain.ports import PaymentProvider, PaymentStore
+from events.clock import utcnow
 from events.models import OrderCancelled, PaymentRefunded, PaymentRefundedData, ShipmentCancelled, ShipmentError
+from events.publisher import Publisher
 
 CANCELLED_REASON = "the order was cancelled"
 SHIPMENT_ERROR_REASON = "we could not ship your order"
@@ -59,15 +61,11 @@ class RefundResult:
     outcome: RefundOutcome
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def hold_charge(
     event: OrderCancelled,
     *,
     payments: PaymentStore,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
 ) -> RefundResult:
     """ORDER_CANCELLED: no charge may start once billing has heard of the cancellation.
     A charge made before stands until shipment says the parcel was stopped."""
@@ -87,7 +85,7 @@ def cancel_payment(
     provider: PaymentProvider,
     payments: PaymentStore,
     publisher: Publisher,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
 ) -> RefundResult:
     """SHIPMENT_CANCELLED: refund a confirmed charge, or make sure none is ever made."""
     return _settle(event, CANCELLED_REASON, provider, payments, publisher, clock)
@@ -99,7 +97,7 @@ def refund_failed_shipment(
     provider: PaymentProvider,
     payments: PaymentStore,
     publisher: Publisher,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
 ) -> RefundResult:
     """SHIPMENT_ERROR: refund the confirmed charge."""
     return _settle(event, SHIPMENT_ERROR_REASON, provider, payments, publisher, clock)

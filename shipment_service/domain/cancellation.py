@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
+from events.clock import utcnow
 from events.models import (
     CancellationRejected,
     CancellationRejectedData,
@@ -30,9 +31,10 @@ from events.models import (
     ShipmentCancelled,
     ShipmentCancelledData,
 )
+from events.publisher import Publisher
 from shipment_service.domain.errors import BookingInProgress, ShipmentContention
 from shipment_service.domain.model import Shipment, ShipmentStatus
-from shipment_service.domain.ports import Publisher, ShipmentStore
+from shipment_service.domain.ports import ShipmentStore
 from shipment_service.domain.shipments import MAX_ROUNDS
 
 TOO_LATE_REASON = "your order had already left our warehouse with the carrier"
@@ -54,15 +56,11 @@ class CancelResult:
     announced: ShipmentCancelled | CancellationRejected | None = None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def cancel_shipment(
     event: OrderCancelled,
     store: ShipmentStore,
     publisher: Publisher,
-    now: Callable[[], datetime] = _utcnow,
+    now: Callable[[], datetime] = utcnow,
 ) -> CancelResult:
     """Decide whether the order's parcel can still be stopped, record it, announce it."""
     at = now()

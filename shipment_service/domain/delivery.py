@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from events.clock import utcnow
 from events.models import Delivered, DeliveredData, Shipped
+from events.publisher import Publisher
 from shipment_service.domain.errors import ShipmentContention, ShipmentNotFound
 from shipment_service.domain.model import Shipment, ShipmentStatus
-from shipment_service.domain.ports import Publisher, ShipmentStore
+from shipment_service.domain.ports import ShipmentStore
 from shipment_service.domain.shipments import MAX_ROUNDS
 
 
@@ -25,15 +27,11 @@ class DeliveryResult:
     announced: Delivered | None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def report_delivery(
     shipped: Shipped,
     store: ShipmentStore,
     publisher: Publisher,
-    now: Callable[[], datetime] = _utcnow,
+    now: Callable[[], datetime] = utcnow,
 ) -> DeliveryResult:
     """Move a BOOKED shipment to DELIVERED (conditional write), then publish DELIVERED.
 

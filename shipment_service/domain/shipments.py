@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from events.clock import utcnow
 from events.models import PaymentConfirmed, ShipmentError, ShipmentErrorData, Shipped, ShippedData
+from events.publisher import Publisher
 from shipment_service.domain.errors import ShipmentContention, Undeliverable
 from shipment_service.domain.model import Shipment, ShipmentStatus
-from shipment_service.domain.ports import Carrier, DeliveryScheduler, Publisher, ShipmentStore
+from shipment_service.domain.ports import Carrier, DeliveryScheduler, ShipmentStore
 
 # Conditional writes that lose a race re-read the item and decide again; a handful
 # of rounds is plenty (each state has at most two ways out).
@@ -31,17 +33,13 @@ class ShipmentResult:
         return self.shipment.status is ShipmentStatus.CANCELLED
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def ship_order(
     event: PaymentConfirmed,
     carrier: Carrier,
     store: ShipmentStore,
     publisher: Publisher,
     scheduler: DeliveryScheduler,
-    now: Callable[[], datetime] = _utcnow,
+    now: Callable[[], datetime] = utcnow,
 ) -> ShipmentResult:
     """Book the paid order's parcel, publish SHIPPED or SHIPMENT_ERROR, and schedule
     the carrier's delivery report after SHIPPED.
