@@ -71,7 +71,15 @@ def test_every_rest_api_stage_throttles_every_method():
 
 
 # ------------------------------------------------------------------ outbound calls
-PACKAGES = ["events", "order_service", "invoice_service", "billing_service", "shipment_service", "email_service"]
+PACKAGES = [
+    "events",
+    "fault_injection",
+    "order_service",
+    "invoice_service",
+    "billing_service",
+    "shipment_service",
+    "email_service",
+]
 CLIENT_FACTORY = "events/aws.py"
 CREATES_CLIENTS = {"client", "resource", "Session", "session", "create_client", "get_session"}
 NETWORK_MODULES = {"socket", "http.client", "urllib.request", "urllib3", "requests", "httpx", "aiohttp", "smtplib"}
