@@ -64,14 +64,15 @@ def claim_call_commit(
     read: Callable[[], RowT | None],
     write: Callable[[RowT | None, RowT], bool],
     decide: Callable[[RowT | None], Step[RowT, ResultT]],
-    publisher: Publisher,
     rounds: int,
     contention: Callable[[], Exception],
+    publisher: Publisher | None = None,
 ) -> ResultT:
     """Run the steps `decide` picks until one is Done; see the module's docstring.
 
     `write(current, new)` writes `new` only if the stored row is still `current` (None:
-    only if there is none) and says whether it did."""
+    only if there is none) and says whether it did. Without a publisher, a Done that
+    announces something is a bug (ValueError)."""
     if rounds < 1:
         raise ValueError(f"rounds must be at least 1, got {rounds}")
     row = read()
@@ -91,5 +92,7 @@ def claim_call_commit(
                 continue
             step = step.then(new)
         if step.announce is not None:
+            if publisher is None:
+                raise ValueError(f"nothing to publish {step.announce.event_type.value} with")
             publisher.publish(step.announce)
         return step.result

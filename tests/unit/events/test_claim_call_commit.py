@@ -216,3 +216,14 @@ def test_a_failed_publish_propagates_after_the_commit_so_a_retry_publishes_again
 def test_rounds_below_one_are_refused() -> None:
     with pytest.raises(ValueError):
         run(Table(), lambda row: Done("x"), Publisher(), rounds=0)
+
+
+def test_an_announcement_without_a_publisher_is_a_bug() -> None:
+    with pytest.raises(ValueError, match="nothing to publish"):
+        claim_call_commit(
+            read=lambda: None,
+            write=lambda current, new: True,
+            decide=lambda row: Done("x", announce=EVENT),
+            rounds=1,
+            contention=lambda: RuntimeError("contention"),
+        )
