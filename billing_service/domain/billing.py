@@ -65,6 +65,8 @@ def bill_invoice(
     publisher: Publisher,
     clock: Callable[[], datetime] = utcnow,
 ) -> BillingResult:
+    """Charge the invoice at most once per order, unless it was cancelled first; announce
+    the outcome."""
 
     def decide(stored: Payment | None) -> Step[Payment, BillingResult]:
         if stored is None:
