@@ -226,9 +226,11 @@ SCENARIOS: dict[str, Scenario] = {
     "api": api_post,
     "relay": relay,
     "invoice": consumer("invoice_service.handlers.handle_order_created", _invoice_env, builders.order_created),
-    "billing": consumer("billing_service.handlers.handle_invoice_created", _billing_env, builders.invoice_created),
+    "billing": consumer(
+        "billing_service.handlers.handle_invoices_and_cancellations", _billing_env, builders.invoice_created
+    ),
     "shipment": consumer(
-        "shipment_service.handlers.handle_payment_confirmed", _shipment_env, builders.payment_confirmed
+        "shipment_service.handlers.handle_payments_and_cancellations", _shipment_env, builders.payment_confirmed
     ),
     "email": consumer("email_service.handlers.handle_customer_event", _email_env, builders.order_created),
     "status": status,

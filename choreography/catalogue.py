@@ -186,7 +186,7 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer(
         name="Billing",
         service="billing_service",
-        handler="billing_service.handlers.handle_invoice_created",
+        handler="billing_service.handlers.handle_invoices_and_cancellations",
         description="INVOICE_CREATED -> charge -> PAYMENT_CONFIRMED | PAYMENT_FAILED",
         event_types=(
             EventType.INVOICE_CREATED,
@@ -201,7 +201,7 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer(
         name="Shipment",
         service="shipment_service",
-        handler="shipment_service.handlers.handle_payment_confirmed",
+        handler="shipment_service.handlers.handle_payments_and_cancellations",
         description="PAYMENT_CONFIRMED -> book a carrier -> SHIPPED | SHIPMENT_ERROR",
         event_types=(EventType.PAYMENT_CONFIRMED, EventType.ORDER_CANCELLED),
         label="Shipment events",

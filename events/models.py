@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, field_serializer
+
+from events.clock import utcnow
 
 # uuid5 namespace for events derived from another event: the same cause always
 # yields the same event_id, so a handler that publishes twice (crash after publish,
@@ -171,10 +173,6 @@ DataT = TypeVar("DataT", bound=BaseModel)
 EventT = TypeVar("EventT", bound="Event[Any]")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Event(_Model, Generic[DataT]):
     """The envelope every event travels in."""
 
@@ -206,7 +204,7 @@ class Event(_Model, Generic[DataT]):
         return cls(
             event_id=event_id,
             event_type=cls.TYPE,
-            occurred_at=_utcnow(),
+            occurred_at=utcnow(),
             order_id=order_id,
             customer_id=customer_id,
             correlation_id=correlation_id or event_id,
@@ -221,7 +219,7 @@ class Event(_Model, Generic[DataT]):
         return cls(
             event_id=str(uuid.uuid4()),
             event_type=cls.TYPE,
-            occurred_at=_utcnow(),
+            occurred_at=utcnow(),
             order_id=order_id,
             customer_id=customer_id,
             correlation_id=correlation_id,
@@ -236,7 +234,7 @@ class Event(_Model, Generic[DataT]):
         return cls(
             event_id=str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{cause.event_id}/{cls.TYPE.value}")),
             event_type=cls.TYPE,
-            occurred_at=_utcnow(),
+            occurred_at=utcnow(),
             order_id=cause.order_id,
             customer_id=cause.customer_id,
             correlation_id=cause.correlation_id,

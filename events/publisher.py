@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from events.observability import logger
 
 if TYPE_CHECKING:
     from events.models import Event
+
+
+class Publisher(Protocol):
+    """What a service's domain needs of the topic: EventPublisher below, or a fake in
+    unit tests. Returns the message id."""
+
+    def publish(self, event: Event[Any]) -> str: ...
 
 
 def message_attributes(event: Event[Any]) -> dict[str, dict[str, str]]:

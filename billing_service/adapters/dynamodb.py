@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from billing_service.domain.model import Payment
+from events.items import from_item, model_to_item
 
 
 class DynamoDBPaymentStore:
@@ -31,7 +32,7 @@ class DynamoDBPaymentStore:
         )
         if not item:
             return None
-        return Payment.model_validate({name: next(iter(value.values())) for name, value in item.items()})
+        return Payment.model_validate(from_item(item))
 
     def add(self, payment: Payment) -> bool:
         return self._put(payment, "attribute_not_exists(order_id)", {}, {})
@@ -54,7 +55,11 @@ class DynamoDBPaymentStore:
     def _put(self, payment: Payment, condition: str, names: dict[str, str], values: dict[str, Any]) -> bool:
         from botocore.exceptions import ClientError
 
-        request: dict[str, Any] = {"TableName": self.table, "Item": _to_item(payment), "ConditionExpression": condition}
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": model_to_item(payment),
+            "ConditionExpression": condition,
+        }
         if names:
             request["ExpressionAttributeNames"] = names
         if values:
@@ -66,11 +71,3 @@ class DynamoDBPaymentStore:
                 return False
             raise
         return True
-
-
-def _to_item(payment: Payment) -> dict[str, dict[str, str]]:
-    # Numbers stay DynamoDB numbers; everything else is stored as its JSON text form.
-    return {
-        name: {"N": str(value)} if isinstance(value, int | float) and not isinstance(value, bool) else {"S": str(value)}
-        for name, value in payment.model_dump(mode="json", exclude_none=True).items()
-    }

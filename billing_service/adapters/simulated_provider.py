@@ -7,16 +7,13 @@ idempotency keys: the same key gets the same answer and the charge id is derived
 from the key, so it is the same in every Lambda instance; reusing a key for a
 different request is refused (remembered per instance only).
 
-It also fails like a real one when the fault switch is on (FAULT_RATE, see
-events/faults.py): throttles and 5xx before the charge, timeouts before it or after
-it was recorded, the way a real timeout can hide a success. The client side retries
-them a couple of times with the same idempotency key, as Stripe's client does, so a
-hidden success is answered by the first charge, never charged twice.
+It fails like a real one only when the handler wraps it in FaultyPaymentProvider
+(adapters/faulty_provider.py, when FAULT_RATE > 0); nothing here knows of faults.
 
 Refunds work the same way: idempotent by key (the refund id is derived from it),
-under the same fault switch, refused when they would give back more than the charge
-(as far as this instance knows the charge: a charge made by another Lambda instance
-is known by its id only, the way key reuse is remembered per instance).
+refused when they would give back more than the charge (as far as this instance knows
+the charge: a charge made by another Lambda instance is known by its id only, the way
+key reuse is remembered per instance).
 """
 
 from __future__ import annotations
@@ -27,8 +24,6 @@ from dataclasses import dataclass
 
 from billing_service.domain.errors import IdempotencyKeyReused, PaymentDeclined, RefundRefused
 from billing_service.domain.model import Charge, Refund
-from events.faults import FaultInjector, call_with_retries
-from events.observability import logger
 
 CARD_BRANDS: dict[str, str] = {
     "tok_visa": "visa",
@@ -78,14 +73,9 @@ class _RefundAnswer:
 
 
 class SimulatedPaymentProvider:
-    OPERATION = "payment_provider.charge"
-    REFUND_OPERATION = "payment_provider.refund"
-
-    def __init__(self, faults: FaultInjector | None = None) -> None:
+    def __init__(self) -> None:
         self._answers: dict[str, _Answer] = {}
         self._refund_answers: dict[str, _RefundAnswer] = {}
-        # Read once per instance, i.e. at cold start in the handler; off when unset.
-        self.faults = faults if faults is not None else FaultInjector.from_env(log=logger)
 
     @property
     def charges(self) -> list[Charge]:
@@ -100,16 +90,6 @@ class SimulatedPaymentProvider:
     def charge(self, amount_cents: int, currency: str, token: str, idempotency_key: str, description: str) -> Charge:
         if not idempotency_key:
             raise ValueError("an idempotency key is required")
-
-        def attempt() -> Charge:
-            return self.faults.call_idempotent(
-                self.OPERATION, lambda: self._charge(amount_cents, currency, token, idempotency_key)
-            )
-
-        # Every attempt carries the same key: one after a hidden success gets the first charge.
-        return call_with_retries(attempt)
-
-    def _charge(self, amount_cents: int, currency: str, token: str, idempotency_key: str) -> Charge:
         request = (amount_cents, currency.upper(), _digest(token))
         answer = self._answers.get(idempotency_key)
         if answer is None:
@@ -139,16 +119,6 @@ class SimulatedPaymentProvider:
     def refund(self, charge_id: str, amount_cents: int, currency: str, idempotency_key: str) -> Refund:
         if not idempotency_key:
             raise ValueError("an idempotency key is required")
-
-        def attempt() -> Refund:
-            return self.faults.call_idempotent(
-                self.REFUND_OPERATION, lambda: self._refund(charge_id, amount_cents, currency, idempotency_key)
-            )
-
-        # Every attempt carries the same key: one after a hidden success gets the first refund.
-        return call_with_retries(attempt)
-
-    def _refund(self, charge_id: str, amount_cents: int, currency: str, idempotency_key: str) -> Refund:
         request = (charge_id, amount_cents, currency.upper())
         answer = self._refund_answers.get(idempotency_key)
         if answer is None:

@@ -13,20 +13,27 @@ times, in any order, concurrently, and a handler may crash half-way:
   charge whose answer was lost (a timeout, a crash) returns the first charge;
 - the outcome event is derived from the stored row with a deterministic id, so
   republishing it after a crash is a duplicate every consumer recognises.
+The loop itself (read, claim, call, commit, publish, read again on a lost write) is
+events.claim_call_commit's; what is decided at each step is here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from billing_service.domain.errors import PaymentContention, PaymentDeclined
 from billing_service.domain.model import Payment, PaymentStatus
-from billing_service.domain.ports import PaymentProvider, PaymentStore, Publisher
+from billing_service.domain.ports import PaymentProvider, PaymentStore
+from events.claim_call_commit import Call, Done, Step, Write, claim_call_commit
+from events.clock import utcnow
 from events.models import InvoiceCreated, PaymentConfirmed, PaymentConfirmedData, PaymentFailed, PaymentFailedData
+from events.publisher import Publisher
+
+ResultT = TypeVar("ResultT")
 
 # A row has six states and moves only forward, so a handler can lose a conditional
 # write to another one only a few times before the row is final.
@@ -50,37 +57,53 @@ class BillingResult:
     outcome: Outcome
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def bill_invoice(
     event: InvoiceCreated,
     *,
     provider: PaymentProvider,
     payments: PaymentStore,
     publisher: Publisher,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
 ) -> BillingResult:
-    for _ in range(MAX_ROUNDS):
-        stored = payments.get(event.order_id)
+    """Charge the invoice at most once per order, unless it was cancelled first; announce
+    the outcome."""
+
+    def decide(stored: Payment | None) -> Step[Payment, BillingResult]:
         if stored is None:
-            claim = _claim(event, clock())
-            if not payments.add(claim):
-                continue  # a cancellation or another delivery wrote first: look again
-            stored = claim
+            # The claim; if a cancellation or another delivery wrote first, look again.
+            return Write(_claim(event, clock()))
         if stored.status is PaymentStatus.CHARGING:
             if stored.invoice_event_id != event.event_id:
-                return BillingResult(stored, Outcome.ALREADY_BILLED)
-            # Ours: just claimed, or claimed by an attempt that crashed or timed out.
-            settled = _charge(event, stored, provider)
-            if not payments.replace(stored, settled):
-                continue  # a concurrent delivery of this same event settled it first
-            publisher.publish(outcome_event(event, settled))
-            outcome = Outcome.CHARGED if settled.status is PaymentStatus.CONFIRMED else Outcome.DECLINED
-            return BillingResult(settled, outcome)
-        return _replay(event, stored, publisher)
-    raise PaymentContention(event.order_id)
+                return Done(BillingResult(stored, Outcome.ALREADY_BILLED))
+            # Ours: just claimed, or claimed by an attempt that crashed or timed out. If
+            # a concurrent delivery of this same event settles it first, look again.
+            return Call(lambda: _charge(event, stored, provider), then=lambda settled: _charged(event, settled))
+        return _replay(event, stored)
+
+    return on_payment_row(event.order_id, decide, payments, publisher)
+
+
+def on_payment_row(
+    order_id: str,
+    decide: Callable[[Payment | None], Step[Payment, ResultT]],
+    payments: PaymentStore,
+    publisher: Publisher | None = None,
+) -> ResultT:
+    """Run `decide`'s steps on the order's payment row (events.claim_call_commit): a
+    write creates the row where there is none, else replaces it in the state read."""
+    return claim_call_commit(
+        read=lambda: payments.get(order_id),
+        write=lambda current, new: payments.add(new) if current is None else payments.replace(current, new),
+        decide=decide,
+        publisher=publisher,
+        rounds=MAX_ROUNDS,
+        contention=lambda: PaymentContention(order_id),
+    )
+
+
+def _charged(event: InvoiceCreated, settled: Payment) -> Done[BillingResult]:
+    outcome = Outcome.CHARGED if settled.status is PaymentStatus.CONFIRMED else Outcome.DECLINED
+    return Done(BillingResult(settled, outcome), announce=outcome_event(event, settled))
 
 
 def _claim(event: InvoiceCreated, now: datetime) -> Payment:
@@ -118,15 +141,14 @@ def _charge(event: InvoiceCreated, claim: Payment, provider: PaymentProvider) ->
     return moved(claim, status=PaymentStatus.CONFIRMED, charge_id=charge.charge_id, card_brand=charge.card_brand)
 
 
-def _replay(event: InvoiceCreated, stored: Payment, publisher: Publisher) -> BillingResult:
+def _replay(event: InvoiceCreated, stored: Payment) -> Done[BillingResult]:
     if stored.status is PaymentStatus.CANCELLED:
-        return BillingResult(stored, Outcome.CANCELLED)
+        return Done(BillingResult(stored, Outcome.CANCELLED))
     if stored.invoice_event_id != event.event_id:
-        return BillingResult(stored, Outcome.ALREADY_BILLED)
+        return Done(BillingResult(stored, Outcome.ALREADY_BILLED))
     # Billed by this event before (perhaps refunded since): the outcome may never have
     # been published (a crash after the write), so it is published again, same id.
-    publisher.publish(outcome_event(event, stored))
-    return BillingResult(stored, Outcome.REPLAYED)
+    return Done(BillingResult(stored, Outcome.REPLAYED), announce=outcome_event(event, stored))
 
 
 def outcome_event(cause: InvoiceCreated, payment: Payment) -> PaymentConfirmed | PaymentFailed:

@@ -1,12 +1,11 @@
-"""The edges the billing domain needs: a payment provider, the payments table, the
-topic. Adapters implement them; tests use in-memory fakes."""
+"""The edges the billing domain needs: a payment provider, the payments table (and the
+topic: events.publisher.Publisher). Adapters implement them; tests use in-memory fakes."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from billing_service.domain.model import Charge, Payment, Refund
-from events.models import Event
 
 
 class PaymentProvider(Protocol):
@@ -33,7 +32,3 @@ class PaymentStore(Protocol):
     def replace(self, current: Payment, new: Payment) -> bool:
         """Write `new` over the row only if it is still in `current`'s state
         (Payment.version); False (and nothing written) when it moved on."""
-
-
-class Publisher(Protocol):
-    def publish(self, event: Event[Any]) -> str: ...

@@ -25,14 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from billing_service.domain.billing import MAX_ROUNDS, moved
-from billing_service.domain.errors import ChargeInProgress, PaymentContention
+from billing_service.domain.billing import moved, on_payment_row
+from billing_service.domain.errors import ChargeInProgress
 from billing_service.domain.model import Payment, PaymentStatus
-from billing_service.domain.ports import PaymentProvider, PaymentStore, Publisher
+from billing_service.domain.ports import PaymentProvider, PaymentStore
+from events.claim_call_commit import Call, Done, Step, Write
+from events.clock import utcnow
 from events.models import OrderCancelled, PaymentRefunded, PaymentRefundedData, ShipmentCancelled, ShipmentError
+from events.publisher import Publisher
 
 CANCELLED_REASON = "the order was cancelled"
 SHIPMENT_ERROR_REASON = "we could not ship your order"
@@ -59,26 +62,21 @@ class RefundResult:
     outcome: RefundOutcome
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def hold_charge(
     event: OrderCancelled,
     *,
     payments: PaymentStore,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
 ) -> RefundResult:
     """ORDER_CANCELLED: no charge may start once billing has heard of the cancellation.
     A charge made before stands until shipment says the parcel was stopped."""
-    for _ in range(MAX_ROUNDS):
-        stored = payments.get(event.order_id)
+
+    def decide(stored: Payment | None) -> Step[Payment, RefundResult]:
         if stored is not None:
-            return RefundResult(stored, RefundOutcome.AWAITING_SHIPMENT)
-        cancellation = _cancellation(event, clock())
-        if payments.add(cancellation):
-            return RefundResult(cancellation, RefundOutcome.CANCELLED_BEFORE_CHARGE)
-    raise PaymentContention(event.order_id)
+            return Done(RefundResult(stored, RefundOutcome.AWAITING_SHIPMENT))
+        return Write(_cancellation(event, clock()), then=_cancelled_before_charge)
+
+    return on_payment_row(event.order_id, decide, payments)
 
 
 def cancel_payment(
@@ -87,7 +85,7 @@ def cancel_payment(
     provider: PaymentProvider,
     payments: PaymentStore,
     publisher: Publisher,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
 ) -> RefundResult:
     """SHIPMENT_CANCELLED: refund a confirmed charge, or make sure none is ever made."""
     return _settle(event, CANCELLED_REASON, provider, payments, publisher, clock)
@@ -99,7 +97,7 @@ def refund_failed_shipment(
     provider: PaymentProvider,
     payments: PaymentStore,
     publisher: Publisher,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
 ) -> RefundResult:
     """SHIPMENT_ERROR: refund the confirmed charge."""
     return _settle(event, SHIPMENT_ERROR_REASON, provider, payments, publisher, clock)
@@ -113,44 +111,48 @@ def _settle(
     publisher: Publisher,
     clock: Callable[[], datetime],
 ) -> RefundResult:
-    for _ in range(MAX_ROUNDS):
-        stored = payments.get(event.order_id)
+    def decide(stored: Payment | None) -> Step[Payment, RefundResult]:
         if stored is None:
             if not isinstance(event, ShipmentCancelled):
                 # A shipment follows a stored, confirmed charge: without a row there
                 # is no charge of ours to give back.
-                return RefundResult(None, RefundOutcome.NOTHING_TO_REFUND)
-            cancellation = _cancellation(event, clock())
-            if payments.add(cancellation):
-                return RefundResult(cancellation, RefundOutcome.CANCELLED_BEFORE_CHARGE)
-            continue  # a charge claimed the row first: look again
+                return Done(RefundResult(None, RefundOutcome.NOTHING_TO_REFUND))
+            # If a charge claims the row first, look again.
+            return Write(_cancellation(event, clock()), then=_cancelled_before_charge)
         status = stored.status
         if status is PaymentStatus.CHARGING:
             raise ChargeInProgress(event.order_id)
         if status is PaymentStatus.FAILED:
-            return RefundResult(stored, RefundOutcome.NOTHING_TO_REFUND)
+            return Done(RefundResult(stored, RefundOutcome.NOTHING_TO_REFUND))
         if status is PaymentStatus.CANCELLED:
             mine = stored.cancel_event_id == event.event_id
             outcome = RefundOutcome.CANCELLED_BEFORE_CHARGE if mine else RefundOutcome.ALREADY_SETTLED
-            return RefundResult(stored, outcome)
+            return Done(RefundResult(stored, outcome))
         if status is PaymentStatus.CONFIRMED:
-            claim = moved(stored, status=PaymentStatus.REFUNDING, refund_event_id=event.event_id, refund_reason=reason)
-            if not payments.replace(stored, claim):
-                continue  # another event claimed the refund, or a duplicate of this one did
-            stored = claim
+            # The claim; if another event claimed the refund first, or a duplicate of
+            # this one did, look again.
+            return Write(
+                moved(stored, status=PaymentStatus.REFUNDING, refund_event_id=event.event_id, refund_reason=reason)
+            )
         if stored.refund_event_id != event.event_id:
-            return RefundResult(stored, RefundOutcome.ALREADY_SETTLED)
+            return Done(RefundResult(stored, RefundOutcome.ALREADY_SETTLED))
         if stored.status is PaymentStatus.REFUNDED:
             # Refunded by this event before; the announcement may have been lost.
-            publisher.publish(refunded_event(event, stored))
-            return RefundResult(stored, RefundOutcome.REPLAYED)
-        # REFUNDING, claimed by this event: just now, or by an attempt that crashed.
-        refunded = _refund(event, stored, provider, clock())
-        if not payments.replace(stored, refunded):
-            continue  # a concurrent delivery of this same event recorded it first
-        publisher.publish(refunded_event(event, refunded))
-        return RefundResult(refunded, RefundOutcome.REFUNDED)
-    raise PaymentContention(event.order_id)
+            return Done(RefundResult(stored, RefundOutcome.REPLAYED), announce=refunded_event(event, stored))
+        # REFUNDING, claimed by this event: just now, or by an attempt that crashed. If a
+        # concurrent delivery of this same event records the refund first, look again.
+        return Call(
+            lambda: _refund(event, stored, provider, clock()),
+            then=lambda refunded: Done(
+                RefundResult(refunded, RefundOutcome.REFUNDED), announce=refunded_event(event, refunded)
+            ),
+        )
+
+    return on_payment_row(event.order_id, decide, payments, publisher)
+
+
+def _cancelled_before_charge(cancellation: Payment) -> Done[RefundResult]:
+    return Done(RefundResult(cancellation, RefundOutcome.CANCELLED_BEFORE_CHARGE))
 
 
 def _cancellation(event: OrderCancelled | ShipmentCancelled, now: datetime) -> Payment:

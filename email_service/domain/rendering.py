@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from email_service.domain.model import Email
 from events.models import EventType
+from events.money import format_money
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -44,11 +44,6 @@ CUSTOMER_EVENT_TYPES: frozenset[EventType] = frozenset(SUBJECTS)
 
 class NoEmailForEvent(Exception):
     """The event type is not one the customer hears about."""
-
-
-def money(cents: int, currency: str) -> str:
-    """1299, "EUR" -> "12.99 EUR"."""
-    return f"{Decimal(cents) / 100:.2f} {currency}"
 
 
 def utc(moment: datetime) -> str:
@@ -144,7 +139,7 @@ def _environments() -> tuple[Environment, Environment]:
         keep_trailing_newline=True,
     )
     for environment in (html, text):
-        environment.filters["money"] = money
+        environment.filters["money"] = format_money
         environment.filters["utc"] = utc
     return html, text
 
@@ -182,7 +177,7 @@ def _subject_fields(data: Any) -> dict[str, str]:
         fields["invoice_number"] = invoice_number
     amount_cents, currency = getattr(data, "amount_cents", None), getattr(data, "currency", None)
     if amount_cents is not None and currency:
-        fields["amount"] = money(amount_cents, currency)
+        fields["amount"] = format_money(amount_cents, currency)
     return fields
 
 

@@ -9,16 +9,26 @@ from typing import Any
 import aws_lambda_powertools.utilities.batch  # noqa: F401  # isort: skip
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from email_service.adapters.faulty_mailer import FaultyMailer
 from email_service.adapters.ses import SesMailer
 from email_service.domain.notifications import notify_customer
+from email_service.domain.ports import Mailer
 from email_service.domain.rendering import CUSTOMER_EVENT_TYPES
 from email_service.settings import EmailSettings
 from events.consumer import EventConsumer
 from events.models import Event
 from events.observability import logger, metrics, tracer
+from fault_injection.injector import FaultInjector
 
 settings = EmailSettings.from_env()
-mailer = SesMailer(settings.sender_email, sender_name=settings.sender_name, reply_to=settings.reply_to_email or None)
+mailer: Mailer = SesMailer(
+    settings.sender_email, sender_name=settings.sender_name, reply_to=settings.reply_to_email or None
+)
+# The fault switch (FAULT_RATE, FAULT_KINDS; a bad value fails the cold start): sends
+# fail as SES's do under load, before the call only, behind the client's retries.
+faults = FaultInjector.from_env(log=logger)
+if faults.enabled:
+    mailer = FaultyMailer(mailer, faults)
 
 
 def on_customer_event(event: Event[Any]) -> None:

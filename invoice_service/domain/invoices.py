@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from events.models import InvoiceCreated, InvoiceCreatedData, OrderCreated
+from events.publisher import Publisher
 from invoice_service.domain.errors import InconsistentOrder
 from invoice_service.domain.model import Invoice, Seller, TaxBreakdown
-from invoice_service.domain.ports import InvoiceStore, Publisher
+from invoice_service.domain.ports import InvoiceStore
 from invoice_service.domain.rendering import render_invoice_html, render_invoice_pdf
 
 # How long the link to the PDF in INVOICE_CREATED (and so in the invoice email) works:

@@ -1,10 +1,9 @@
-"""The edges the invoice domain needs; S3 and SNS implement them, tests use fakes."""
+"""The edge the invoice domain needs besides the topic (events.publisher.Publisher): S3
+implements it, tests use fakes."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from events.models import Event
+from typing import Protocol
 
 
 class InvoiceStore(Protocol):
@@ -17,7 +16,3 @@ class InvoiceStore(Protocol):
     def download_link(self, key: str, expires_in: int) -> str:
         """A link that lets whoever holds it download the object at `key` for the next
         `expires_in` seconds, and no longer (a pre-signed GET URL)."""
-
-
-class Publisher(Protocol):
-    def publish(self, event: Event[Any]) -> str: ...

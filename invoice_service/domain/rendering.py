@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from events.money import format_money
 from invoice_service.domain.model import Invoice
 from invoice_service.domain.pdf import BOLD, PAGE_HEIGHT, REGULAR, Font, Page, Typesetter
 
@@ -22,11 +23,6 @@ if TYPE_CHECKING:
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 INVOICE_TEMPLATE = "invoice.html.j2"
-
-
-def format_money(cents: int, currency: str) -> str:
-    """1299, "EUR" -> "12.99 EUR"."""
-    return f"{Decimal(cents).scaleb(-2):.2f} {currency}"
 
 
 def format_percent(rate: Decimal) -> str:

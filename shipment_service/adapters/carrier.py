@@ -6,20 +6,15 @@ tracking numbers follow the UPU S10 format (2 letters, 8-digit serial, check dig
 country), and some addresses are refused. Once booked, the parcel is the carrier's:
 a cancellation that comes later is refused by the shipment service, not the carrier.
 
-With the fault switch on (FAULT_RATE, see events/faults.py) it also fails like a
-real carrier API: throttles and 5xx before booking, timeouts before or after the
-booking was made. The client side retries them a
-couple of times with the same idempotency key, which replays the booking made, never
-books a second parcel.
+It fails like a real carrier API only when the handler wraps it in FaultyCarrier
+(adapters/faulty_carrier.py, when FAULT_RATE > 0); nothing here knows of faults.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from events.faults import FaultInjector, call_with_retries
 from events.models import Address, OrderLine
-from events.observability import logger
 from shipment_service.domain.errors import Undeliverable
 from shipment_service.domain.model import Booking
 
@@ -36,12 +31,9 @@ def s10_check_digit(serial: str) -> int:
 class SimulatedCarrier:
     name = "SimPost"
     service_indicator = "SP"
-    OPERATION = "carrier.book"
 
-    def __init__(self, faults: FaultInjector | None = None) -> None:
+    def __init__(self) -> None:
         self._bookings: dict[str, Booking] = {}
-        # Read once per instance, i.e. at cold start in the handler; off when unset.
-        self.faults = faults if faults is not None else FaultInjector.from_env(log=logger)
 
     @property
     def bookings(self) -> list[Booking]:
@@ -49,13 +41,6 @@ class SimulatedCarrier:
         return list(self._bookings.values())
 
     def book(self, order_id: str, address: Address, lines: list[OrderLine], idempotency_key: str) -> Booking:
-        def attempt() -> Booking:
-            return self.faults.call_idempotent(self.OPERATION, lambda: self._book(address, lines, idempotency_key))
-
-        # Every attempt carries the same key: one after a hidden booking gets that booking.
-        return call_with_retries(attempt)
-
-    def _book(self, address: Address, lines: list[OrderLine], idempotency_key: str) -> Booking:
         if address.postal_code.strip() == UNDELIVERABLE_POSTAL_CODE:
             raise Undeliverable(
                 f"address undeliverable: {self.name} does not serve postal code {UNDELIVERABLE_POSTAL_CODE}"

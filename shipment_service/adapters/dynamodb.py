@@ -7,8 +7,8 @@ claiming `event_id`). So a late, duplicated or concurrent event can never undo w
 another did: a cancellation and a booking, or a cancellation and a delivery, exclude
 each other.
 
-Items are compatible with the write-once records the table held before (same names,
-strings for every value); `delivery_announced` is a DynamoDB boolean.
+Items (mapped by events/items.py) are compatible with the write-once records the table
+held before (same names, strings for every value); `delivery_announced` is a DynamoDB boolean.
 
 IAM: dynamodb:GetItem (consistent reads), dynamodb:PutItem (`add`),
 dynamodb:UpdateItem (`update`).
@@ -18,24 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from events.items import from_item, model_to_item
 from shipment_service.domain.model import Shipment, ShipmentStatus
-
-
-def _to_attribute(value: object) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int | float):
-        return {"N": str(value)}
-    return {"S": str(value)}
-
-
-def _from_attribute(value: dict[str, Any]) -> object:
-    # {"S": "..."} / {"N": "..."} / {"BOOL": true}: pydantic parses the strings.
-    return next(iter(value.values()))
-
-
-def _to_item(shipment: Shipment) -> dict[str, dict[str, Any]]:
-    return {name: _to_attribute(value) for name, value in shipment.model_dump(mode="json", exclude_none=True).items()}
 
 
 class DynamoDBShipmentStore:
@@ -53,7 +37,7 @@ class DynamoDBShipmentStore:
         )
         if not item:
             return None
-        return Shipment.model_validate({name: _from_attribute(value) for name, value in item.items()})
+        return Shipment.model_validate(from_item(item))
 
     def add(self, shipment: Shipment) -> bool:
         """Store the order's shipment unless it has one already; False if it had."""
@@ -61,7 +45,7 @@ class DynamoDBShipmentStore:
 
         try:
             self.client.put_item(
-                TableName=self.table, Item=_to_item(shipment), ConditionExpression="attribute_not_exists(order_id)"
+                TableName=self.table, Item=model_to_item(shipment), ConditionExpression="attribute_not_exists(order_id)"
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -77,7 +61,7 @@ class DynamoDBShipmentStore:
         so the update SETs every attribute of the new state."""
         from botocore.exceptions import ClientError
 
-        item = _to_item(shipment)
+        item = model_to_item(shipment)
         del item["order_id"]
         # Attribute names are the model's field names (identifiers): `#name` / `:name`.
         names = {f"#{name}": name for name in [*item, "status", "event_id"]}

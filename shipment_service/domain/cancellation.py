@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
+from events.claim_call_commit import Done, Step, Write
+from events.clock import utcnow
 from events.models import (
     CancellationRejected,
     CancellationRejectedData,
@@ -30,10 +32,11 @@ from events.models import (
     ShipmentCancelled,
     ShipmentCancelledData,
 )
-from shipment_service.domain.errors import BookingInProgress, ShipmentContention
+from events.publisher import Publisher
+from shipment_service.domain.errors import BookingInProgress
 from shipment_service.domain.model import Shipment, ShipmentStatus
-from shipment_service.domain.ports import Publisher, ShipmentStore
-from shipment_service.domain.shipments import MAX_ROUNDS
+from shipment_service.domain.ports import ShipmentStore
+from shipment_service.domain.shipments import on_shipment_row
 
 TOO_LATE_REASON = "your order had already left our warehouse with the carrier"
 
@@ -54,56 +57,48 @@ class CancelResult:
     announced: ShipmentCancelled | CancellationRejected | None = None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def cancel_shipment(
     event: OrderCancelled,
     store: ShipmentStore,
     publisher: Publisher,
-    now: Callable[[], datetime] = _utcnow,
+    now: Callable[[], datetime] = utcnow,
 ) -> CancelResult:
     """Decide whether the order's parcel can still be stopped, record it, announce it."""
     at = now()
-    for _ in range(MAX_ROUNDS):
-        shipment = store.get(event.order_id)
+    order = event.data.order
+
+    def decide(shipment: Shipment | None) -> Step[Shipment, CancelResult]:
         if shipment is None:
-            record = Shipment(
-                order_id=event.order_id,
-                status=ShipmentStatus.CANCELLED,
-                created_at=at,
-                cancelled_by=event.event_id,
-                cancelled_at=at,
+            # If a PAYMENT_CONFIRMED claims it meanwhile, decide on its claim.
+            return Write(
+                Shipment(
+                    order_id=event.order_id,
+                    status=ShipmentStatus.CANCELLED,
+                    created_at=at,
+                    cancelled_by=event.event_id,
+                    cancelled_at=at,
+                )
             )
-            if store.add(record):
-                shipment = record
-                break
-            continue  # a PAYMENT_CONFIRMED claimed it meanwhile: decide on its claim
         if shipment.status is ShipmentStatus.BOOKING:
             raise BookingInProgress(event.order_id)
-        break
-    else:
-        raise ShipmentContention(event.order_id)
+        announcement: ShipmentCancelled | CancellationRejected
+        if shipment.status is ShipmentStatus.FAILED:
+            return Done(CancelResult(shipment=shipment, outcome=CancelOutcome.NOTHING_BOOKED))
+        if shipment.status is ShipmentStatus.CANCELLED:
+            # Ours: just now, or by an attempt of this event that crashed before announcing.
+            announcement = ShipmentCancelled.caused_by(event, data=ShipmentCancelledData(order=order))
+            outcome = CancelOutcome.STOPPED
+        else:  # BOOKED or DELIVERED: the carrier has it
+            announcement = CancellationRejected.caused_by(
+                event,
+                data=CancellationRejectedData(
+                    order=order,
+                    reason=TOO_LATE_REASON,
+                    carrier=shipment.carrier,
+                    tracking_number=shipment.tracking_number,
+                ),
+            )
+            outcome = CancelOutcome.TOO_LATE
+        return Done(CancelResult(shipment=shipment, outcome=outcome, announced=announcement), announce=announcement)
 
-    order = event.data.order
-    announcement: ShipmentCancelled | CancellationRejected
-    if shipment.status is ShipmentStatus.FAILED:
-        return CancelResult(shipment=shipment, outcome=CancelOutcome.NOTHING_BOOKED)
-    if shipment.status is ShipmentStatus.CANCELLED:
-        # Ours: just now, or by an attempt of this event that crashed before announcing.
-        announcement = ShipmentCancelled.caused_by(event, data=ShipmentCancelledData(order=order))
-        outcome = CancelOutcome.STOPPED
-    else:  # BOOKED or DELIVERED: the carrier has it
-        announcement = CancellationRejected.caused_by(
-            event,
-            data=CancellationRejectedData(
-                order=order,
-                reason=TOO_LATE_REASON,
-                carrier=shipment.carrier,
-                tracking_number=shipment.tracking_number,
-            ),
-        )
-        outcome = CancelOutcome.TOO_LATE
-    publisher.publish(announcement)
-    return CancelResult(shipment=shipment, outcome=outcome, announced=announcement)
+    return on_shipment_row(event.order_id, decide, store, publisher)

@@ -1,10 +1,11 @@
-"""The edges the shipment domain needs; adapters/ implements them, unit tests fake them."""
+"""The edges the shipment domain needs besides the topic (events.publisher.Publisher);
+adapters/ implements them, unit tests fake them."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
-from events.models import Address, Event, OrderLine, Shipped
+from events.models import Address, OrderLine, Shipped
 from shipment_service.domain.model import Booking, Shipment, ShipmentStatus
 
 
@@ -27,10 +28,6 @@ class ShipmentStore(Protocol):
     def update(self, shipment: Shipment, *, expected: ShipmentStatus) -> bool:
         """Write `shipment` over the stored one if that still has status `expected` and
         the same event_id; False when it has moved on (read it again)."""
-
-
-class Publisher(Protocol):
-    def publish(self, event: Event[Any]) -> str: ...
 
 
 class DeliveryScheduler(Protocol):

@@ -1,19 +1,26 @@
-"""Shipping a paid order: claim it, book the parcel once, record the outcome, announce it."""
+"""Shipping a paid order: claim it, book the parcel once, record the outcome, announce it
+(the loop around these steps is events.claim_call_commit's)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TypeVar
 
+from events.claim_call_commit import Call, Done, Step, Write, claim_call_commit
+from events.clock import utcnow
 from events.models import PaymentConfirmed, ShipmentError, ShipmentErrorData, Shipped, ShippedData
+from events.publisher import Publisher
 from shipment_service.domain.errors import ShipmentContention, Undeliverable
 from shipment_service.domain.model import Shipment, ShipmentStatus
-from shipment_service.domain.ports import Carrier, DeliveryScheduler, Publisher, ShipmentStore
+from shipment_service.domain.ports import Carrier, DeliveryScheduler, ShipmentStore
 
 # Conditional writes that lose a race re-read the item and decide again; a handful
 # of rounds is plenty (each state has at most two ways out).
 MAX_ROUNDS = 5
+
+ResultT = TypeVar("ResultT")
 
 
 @dataclass(frozen=True)
@@ -31,17 +38,13 @@ class ShipmentResult:
         return self.shipment.status is ShipmentStatus.CANCELLED
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def ship_order(
     event: PaymentConfirmed,
     carrier: Carrier,
     store: ShipmentStore,
     publisher: Publisher,
     scheduler: DeliveryScheduler,
-    now: Callable[[], datetime] = _utcnow,
+    now: Callable[[], datetime] = utcnow,
 ) -> ShipmentResult:
     """Book the paid order's parcel, publish SHIPPED or SHIPMENT_ERROR, and schedule
     the carrier's delivery report after SHIPPED.
@@ -54,59 +57,56 @@ def ship_order(
     event id as the carrier's idempotency key, every write is conditional on the state
     read, and the announcement has a deterministic event id that consumers deduplicate.
     """
-    shipment = _claim(event, carrier.name, store, now())
-    for _ in range(MAX_ROUNDS):
+
+    def decide(shipment: Shipment | None) -> Step[Shipment, ShipmentResult]:
+        if shipment is None:
+            # The claim. If someone stores the order's shipment first (a cancellation,
+            # another payment event, a duplicate of this one), theirs decides.
+            return Write(
+                Shipment(
+                    order_id=event.order_id,
+                    status=ShipmentStatus.BOOKING,
+                    carrier=carrier.name,
+                    event_id=event.event_id,
+                    created_at=now(),
+                )
+            )
         if shipment.status is ShipmentStatus.CANCELLED or shipment.event_id != event.event_id:
-            return ShipmentResult(shipment=shipment, announced=None)
-        if shipment.status is not ShipmentStatus.BOOKING:
-            break
-        outcome = _book(event, carrier, shipment)
-        if store.update(outcome, expected=ShipmentStatus.BOOKING):
-            shipment = outcome
-            break
-        # A concurrent delivery of this same event recorded the booking first.
-        shipment = _reload(store, event.order_id)
-    else:
-        raise ShipmentContention(event.order_id)
+            return Done(ShipmentResult(shipment=shipment, announced=None))
+        if shipment.status is ShipmentStatus.BOOKING:
+            # If a concurrent delivery of this same event records the booking first, look again.
+            return Call(lambda: _book(event, carrier, shipment))
+        if shipment.status is ShipmentStatus.DELIVERED:
+            # A very late retry: SHIPPED was announced long ago, and the parcel has arrived.
+            return Done(ShipmentResult(shipment=shipment, announced=None))
+        announcement = _announcement(event, shipment)
+        return Done(ShipmentResult(shipment=shipment, announced=announcement), announce=announcement)
 
-    if shipment.status is ShipmentStatus.DELIVERED:
-        # A very late retry: SHIPPED was announced long ago, and the parcel has arrived.
-        return ShipmentResult(shipment=shipment, announced=None)
-
-    announcement = _announcement(event, shipment)
-    publisher.publish(announcement)
-    if not isinstance(announcement, Shipped):
-        return ShipmentResult(shipment=shipment, announced=announcement)
+    result = on_shipment_row(event.order_id, decide, store, publisher)
+    if not isinstance(result.announced, Shipped):
+        return result
     # After the publish: a retry (publish or schedule failed) publishes the same SHIPPED
     # again and schedules again; the second report finds the parcel delivered already.
-    scheduler.schedule(announcement)
-    return ShipmentResult(shipment=shipment, announced=announcement, delivery_scheduled=True)
+    scheduler.schedule(result.announced)
+    return replace(result, delivery_scheduled=True)
 
 
-def _claim(event: PaymentConfirmed, carrier_name: str, store: ShipmentStore, at: datetime) -> Shipment:
-    """The order's shipment: our BOOKING claim, or whatever was stored before it."""
-    stored = store.get(event.order_id)
-    if stored is not None:
-        return stored
-    claim = Shipment(
-        order_id=event.order_id,
-        status=ShipmentStatus.BOOKING,
-        carrier=carrier_name,
-        event_id=event.event_id,
-        created_at=at,
+def on_shipment_row(
+    order_id: str,
+    decide: Callable[[Shipment | None], Step[Shipment, ResultT]],
+    store: ShipmentStore,
+    publisher: Publisher,
+) -> ResultT:
+    """Run `decide`'s steps on the order's shipment (events.claim_call_commit): a write
+    creates it where there is none, else moves it on from the status (and claim) read."""
+    return claim_call_commit(
+        read=lambda: store.get(order_id),
+        write=lambda current, new: store.add(new) if current is None else store.update(new, expected=current.status),
+        decide=decide,
+        publisher=publisher,
+        rounds=MAX_ROUNDS,
+        contention=lambda: ShipmentContention(order_id),
     )
-    if store.add(claim):
-        return claim
-    # Someone stored the order's shipment between our read and write (a cancellation,
-    # another payment event, a duplicate of this one): theirs decides.
-    return _reload(store, event.order_id)
-
-
-def _reload(store: ShipmentStore, order_id: str) -> Shipment:
-    stored = store.get(order_id)
-    if stored is None:
-        raise RuntimeError(f"shipment of order {order_id} neither stored nor found")
-    return stored
 
 
 def _book(event: PaymentConfirmed, carrier: Carrier, claim: Shipment) -> Shipment:

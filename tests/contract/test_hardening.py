@@ -71,8 +71,13 @@ def test_every_rest_api_stage_throttles_every_method():
 
 
 # ------------------------------------------------------------------ outbound calls
-# The contract package and every service package (a new service is checked as it appears).
-PACKAGES = ["events", *sorted(p.name for p in ROOT.iterdir() if p.name.endswith("_service") and p.is_dir())]
+# The contract package, the fault switch and every service package (a new service is
+# checked as it appears).
+PACKAGES = [
+    "events",
+    "fault_injection",
+    *sorted(p.name for p in ROOT.iterdir() if p.name.endswith("_service") and p.is_dir()),
+]
 CLIENT_FACTORY = "events/aws.py"
 CREATES_CLIENTS = {"client", "resource", "Session", "session", "create_client", "get_session"}
 NETWORK_MODULES = {"socket", "http.client", "urllib.request", "urllib3", "requests", "httpx", "aiohttp", "smtplib"}

@@ -16,6 +16,7 @@ from tests.contract.template import ROOT, functions, resources, template
 
 SERVICE_PACKAGES = (
     "events",
+    "fault_injection",
     "order_service",
     "invoice_service",
     "billing_service",

@@ -10,8 +10,9 @@ function), its real domain code and its real adapters. Below the adapters:
   AWS's own: DynamoDB throttles (`ThrottlingException`,
   `ProvisionedThroughputExceededException`, retried by botocore as on AWS),
   `TransactionCanceledException` with reason `TransactionConflict`, lost answers to
-  a publish; the payment provider, the carrier and SES fail as the fault switch does
-  (events/faults.py).
+  a publish; the payment provider, the carrier and SES fail as the fault switch makes
+  them (fault_injection/): wrapped in the faulty decorators the handlers use when
+  FAULT_RATE > 0.
 
 Concurrency is real threads, interleaved deterministically: every AWS call (and every
 call to the provider or the carrier) is a point where the running thread hands over to
@@ -446,17 +447,20 @@ class World:
 
     # dependencies ---------------------------------------------------------
     def _dependencies(self) -> tuple[Any, Any]:
+        from billing_service.adapters.faulty_provider import FaultyPaymentProvider
         from billing_service.adapters.simulated_provider import SimulatedPaymentProvider
-        from events.faults import FaultInjector
+        from fault_injection.injector import FaultInjector
         from shipment_service.adapters.carrier import SimulatedCarrier
+        from shipment_service.adapters.faulty_carrier import FaultyCarrier
 
         world = self
 
-        class Provider(SimulatedPaymentProvider):
+        class Provider(FaultyPaymentProvider):
             """The provider's own books: every charge and refund it made, and when it began."""
 
             def __init__(self) -> None:
-                super().__init__(faults=FaultInjector(world.dependency_fault_rate, rng=world.fault_rng))
+                faults = FaultInjector(world.dependency_fault_rate, rng=world.fault_rng)
+                super().__init__(SimulatedPaymentProvider(), faults)
                 self.began: dict[str, int] = {}  # idempotency key -> seq of its first attempt
                 self.orders: dict[str, str] = {}  # idempotency key -> order id
 
@@ -474,9 +478,9 @@ class World:
                     self.faults.rate = 0.0
                 return super().refund(charge_id, amount_cents, currency, idempotency_key)
 
-        class Carrier(SimulatedCarrier):
+        class Carrier(FaultyCarrier):
             def __init__(self) -> None:
-                super().__init__(faults=FaultInjector(world.dependency_fault_rate, rng=world.fault_rng))
+                super().__init__(SimulatedCarrier(), FaultInjector(world.dependency_fault_rate, rng=world.fault_rng))
                 self.orders: dict[str, str] = {}  # idempotency key -> order id
 
             def book(self, order_id, address, lines, idempotency_key):  # type: ignore[no-untyped-def]
@@ -490,7 +494,8 @@ class World:
 
     def install(self) -> None:
         """Point every function instance at this history's dependencies."""
-        from events.faults import FaultInjector
+        from email_service.adapters.faulty_mailer import FaultyMailer
+        from fault_injection.injector import FaultInjector
 
         self.cloud.world = self
         for function, module in self.functions():
@@ -500,7 +505,11 @@ class World:
                 if hasattr(instance, "carrier"):
                     instance.carrier = self.carrier
                 if hasattr(instance, "mailer"):
-                    instance.mailer.faults = FaultInjector(self.dependency_fault_rate, rng=self.fault_rng)
+                    faults = FaultInjector(self.dependency_fault_rate, rng=self.fault_rng)
+                    if isinstance(instance.mailer, FaultyMailer):  # wrapped for an earlier history
+                        instance.mailer.faults = faults
+                    else:
+                        instance.mailer = FaultyMailer(instance.mailer, faults)
                     self._track_email_events(instance)
 
     def functions(self) -> Iterator[tuple[str, str]]:

@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from events.faults import FaultInjector, FaultKind
+from billing_service.adapters.faulty_provider import FaultyPaymentProvider
+from billing_service.adapters.simulated_provider import SimulatedPaymentProvider
 from events.models import InvoiceCreated, PaymentConfirmed, PaymentFailed
 from events.observability import logger
+from events.retries import DependencyThrottled
+from fault_injection.injector import FaultInjector, FaultKind
 from tests.builders import invoice_created, lambda_context, order_created, sqs_batch, sqs_record
 from tests.integration.billing_service.payments_table import (
     create_payments_table,
@@ -23,7 +26,7 @@ from tests.integration.billing_service.payments_table import (
 from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
 from tests.unit.events.fakes import redeliver_until_settled
 
-MODULE = "billing_service.handlers.handle_invoice_created"
+MODULE = "billing_service.handlers.handle_invoices_and_cancellations"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -250,8 +253,9 @@ def test_with_every_charge_faulty_the_records_fail_and_the_retry_after_recovery_
 def test_a_charge_hidden_by_a_timeout_is_the_one_recorded_and_announced(
     billing: ModuleType, handler: Handler, topic: TopicSpy
 ) -> None:
-    provider = billing.provider
-    provider.faults = FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0, log=logger)
+    provider = billing.provider = FaultyPaymentProvider(
+        billing.provider, FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0, log=logger)
+    )
     invoice = invoice_created(payment_token="tok_visa")
 
     with pytest.raises(BatchProcessingError):
@@ -276,8 +280,9 @@ def test_a_charge_hidden_by_a_timeout_is_the_one_recorded_and_announced(
 def test_under_a_moderate_fault_rate_sqs_redelivery_bills_every_invoice_exactly_once(
     billing: ModuleType, handler: Handler, topic: TopicSpy, log: io.StringIO
 ) -> None:
-    provider = billing.provider
-    provider.faults = FaultInjector(0.5, rng=random.Random(20261121), log=logger)
+    provider = billing.provider = FaultyPaymentProvider(
+        billing.provider, FaultInjector(0.5, rng=random.Random(20261121), log=logger)
+    )
     tokens = ["tok_visa", "tok_mastercard", "tok_amex", "tok_chargeDeclined"] * 4
     invoices = [invoice_created(payment_token=token) for token in tokens]
 
@@ -299,3 +304,41 @@ def test_under_a_moderate_fault_rate_sqs_redelivery_bills_every_invoice_exactly_
     published = topic.published()
     assert Counter(event.causation_id for event in published) == Counter(invoice.event_id for invoice in invoices)
     assert Counter(type(event).__name__ for event in published) == {"PaymentConfirmed": 12, "PaymentFailed": 4}
+
+
+# ---------------------------------------------------------------- the fault switch's wiring
+
+
+def _charge(provider: Any) -> Any:
+    return provider.charge(
+        amount_cents=4597, currency="EUR", token="tok_visa", idempotency_key="key-1", description="Invoice INV-1"
+    )
+
+
+def test_faults_are_off_when_the_environment_does_not_set_them(
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy
+) -> None:
+    monkeypatch.delenv("FAULT_RATE", raising=False)
+    module = _load_module(monkeypatch, topic)
+    assert isinstance(module.provider, SimulatedPaymentProvider)  # no faulty decorator
+    assert _charge(module.provider).charge_id.startswith("ch_")
+
+
+def test_the_switch_is_read_from_the_environment_and_faults_are_retried(
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy
+) -> None:
+    monkeypatch.setenv("FAULT_RATE", "1")
+    monkeypatch.setenv("FAULT_KINDS", "throttle")
+    module = _load_module(monkeypatch, topic)
+
+    with pytest.raises(DependencyThrottled):
+        _charge(module.provider)
+
+    assert module.provider.faults.injected == 3  # the first attempt and two retries
+    assert module.provider.charges == []  # a throttle refuses before charging
+
+
+def test_a_bad_fault_setting_fails_the_cold_start(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy) -> None:
+    monkeypatch.setenv("FAULT_RATE", "often")
+    with pytest.raises(ValueError, match="FAULT_RATE"):
+        _load_module(monkeypatch, topic)

@@ -15,10 +15,11 @@ from typing import Any
 import boto3
 import pytest
 
+from billing_service.adapters.faulty_provider import FaultyPaymentProvider
 from billing_service.domain.refunds import CANCELLED_REASON, SHIPMENT_ERROR_REASON
-from events.faults import FaultInjector
 from events.models import Event, PaymentConfirmed, PaymentRefunded
 from events.observability import logger
+from fault_injection.injector import FaultInjector
 from tests.builders import invoice_created, lambda_context, shipment_error, sqs_batch, sqs_record
 from tests.integration.billing_service.payments_table import (
     PAYMENTS_TABLE,
@@ -31,7 +32,7 @@ from tests.unit.billing_service.builders import stopped
 from tests.unit.billing_service.fakes import RecordingProvider
 from tests.unit.events.fakes import redeliver_until_settled
 
-MODULE = "billing_service.handlers.handle_invoice_created"
+MODULE = "billing_service.handlers.handle_invoices_and_cancellations"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 OK = {"batchItemFailures": []}
 
@@ -284,8 +285,9 @@ def test_under_a_moderate_fault_rate_every_cancelled_order_is_refunded_exactly_o
     invoices = [invoice_created(payment_token=token) for token in ["tok_visa", "tok_amex", "tok_mastercard"] * 3]
     assert handler(sqs_batch(*invoices), lambda_context()) == OK
     topic.published()
-    provider = billing.provider
-    provider.faults = FaultInjector(0.5, rng=random.Random(3), log=logger)
+    provider = billing.provider = FaultyPaymentProvider(
+        billing.provider, FaultInjector(0.5, rng=random.Random(3), log=logger)
+    )
     cancels = [stopped(invoice) for invoice in invoices]
 
     failed_per_receive = redeliver_until_settled(lambda batch: handler(batch, lambda_context()), cancels)

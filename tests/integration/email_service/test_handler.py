@@ -22,9 +22,11 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from choreography.catalogue import SUBSCRIPTIONS
-from events.faults import FaultInjector
+from email_service.adapters.faulty_mailer import FaultyMailer
+from email_service.adapters.ses import SesMailer
 from events.models import EventType
 from events.observability import logger
+from fault_injection.injector import FaultInjector
 from tests.builders import (
     address,
     invoice_created,
@@ -373,7 +375,7 @@ def test_under_a_moderate_fault_rate_sqs_redelivery_sends_exactly_one_email_per_
 ) -> None:
     spy = SendRawEmailSpy(email.mailer.client)
     logs = capture_logs(email, monkeypatch)
-    email.mailer.faults = FaultInjector(0.5, rng=random.Random(20261121), log=logger)
+    email.mailer = FaultyMailer(email.mailer, FaultInjector(0.5, rng=random.Random(20261121), log=logger))
     events = [build() for build in BUILDERS.values() for _ in range(3)]
 
     failed_per_receive = redeliver_until_settled(lambda batch: invoke(email, batch), events)
@@ -391,3 +393,18 @@ def test_under_a_moderate_fault_rate_sqs_redelivery_sends_exactly_one_email_per_
     )
     assert emails_per_order == Counter(event.order_id for event in events)
     assert set(emails_per_order.values()) == {1}
+
+
+# ---------------------------------------------------------------- the fault switch's wiring
+
+
+def test_faults_are_off_when_the_environment_does_not_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FAULT_RATE", raising=False)
+    module = load(monkeypatch)
+    assert isinstance(module.mailer, SesMailer)  # no faulty decorator
+
+
+def test_a_bad_fault_setting_fails_the_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAULT_RATE", "2")
+    with pytest.raises(ValueError, match="FAULT_RATE"):
+        load(monkeypatch)

@@ -13,7 +13,7 @@ from events.models import Event, parse_event
 from tests.builders import lambda_context, sqs_record
 from tests.integration.conftest import create_idempotency_table, load_handler
 
-SHIPMENT_MODULE = "shipment_service.handlers.handle_payment_confirmed"
+SHIPMENT_MODULE = "shipment_service.handlers.handle_payments_and_cancellations"
 DELIVERY_MODULE = "shipment_service.handlers.handle_carrier_update"
 SHIPMENTS_TABLE = "shipments"
 

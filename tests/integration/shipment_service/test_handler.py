@@ -12,9 +12,12 @@ from types import ModuleType
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from events.faults import FaultInjector, FaultKind
 from events.models import EventType, OrderCancelled, PaymentConfirmed, ShipmentError, Shipped
 from events.observability import logger
+from events.retries import DependencyUnavailable
+from fault_injection.injector import FaultInjector, FaultKind
+from shipment_service.adapters.carrier import SimulatedCarrier
+from shipment_service.adapters.faulty_carrier import FaultyCarrier
 from tests.builders import address, order_created, payment_confirmed, sqs_batch, sqs_record
 from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, fault_lines
 from tests.integration.shipment_service.support import (
@@ -249,7 +252,9 @@ def test_with_every_booking_faulty_the_records_fail_and_the_retry_after_recovery
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_a_booking_hidden_by_a_timeout_is_the_one_recorded_and_announced(shipment: ModuleType, topic: TopicSpy) -> None:
-    shipment.carrier.faults = FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0, log=logger)
+    shipment.carrier = FaultyCarrier(
+        shipment.carrier, FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0, log=logger)
+    )
     event = payment_confirmed()
 
     with pytest.raises(BatchProcessingError):
@@ -273,7 +278,7 @@ def test_under_a_moderate_fault_rate_sqs_redelivery_ships_every_order_exactly_on
     shipment: ModuleType, topic: TopicSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     logs = capture_logs(shipment, monkeypatch)
-    shipment.carrier.faults = FaultInjector(0.5, rng=random.Random(20261121), log=logger)
+    shipment.carrier = FaultyCarrier(shipment.carrier, FaultInjector(0.5, rng=random.Random(20261121), log=logger))
     events = [payment_confirmed() for _ in range(12)]
     events += [payment_confirmed(shipping_address=address(postal_code="00000")) for _ in range(4)]
 
@@ -295,3 +300,38 @@ def test_under_a_moderate_fault_rate_sqs_redelivery_ships_every_order_exactly_on
     published = topic.published()
     assert Counter(event.causation_id for event in published) == Counter(event.event_id for event in events)
     assert Counter(type(event).__name__ for event in published) == {"Shipped": 12, "ShipmentError": 4}
+
+
+# ---------------------------------------------------------------- the fault switch's wiring
+
+
+def test_faults_are_off_when_the_environment_does_not_set_them(
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, tracking: TrackingQueue
+) -> None:
+    monkeypatch.delenv("FAULT_RATE", raising=False)
+    module = load(monkeypatch, topic.topic_arn, tracking)
+    carrier = module.carrier
+    assert isinstance(carrier, SimulatedCarrier)  # no faulty decorator
+    assert carrier.book("order-1", address(), order_created().data.order.lines, "evt-1") == carrier.bookings[0]
+
+
+def test_the_switch_is_read_from_the_environment_and_faults_are_retried(
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, tracking: TrackingQueue
+) -> None:
+    monkeypatch.setenv("FAULT_RATE", "1")
+    monkeypatch.setenv("FAULT_KINDS", "unavailable")
+    carrier = load(monkeypatch, topic.topic_arn, tracking).carrier
+
+    with pytest.raises(DependencyUnavailable):
+        carrier.book("order-1", address(), order_created().data.order.lines, idempotency_key="evt-1")
+
+    assert carrier.faults.injected == 3  # the first attempt and two retries
+    assert carrier.bookings == []  # a 5xx books nothing
+
+
+def test_a_bad_fault_setting_fails_the_cold_start(
+    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, tracking: TrackingQueue
+) -> None:
+    monkeypatch.setenv("FAULT_KINDS", "earthquake")
+    with pytest.raises(ValueError, match="FAULT_KINDS"):
+        load(monkeypatch, topic.topic_arn, tracking)

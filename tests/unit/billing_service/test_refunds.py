@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from billing_service.adapters.faulty_provider import FaultyPaymentProvider
 from billing_service.domain.billing import BillingResult, Outcome, bill_invoice
 from billing_service.domain.errors import ChargeInProgress, RefundRefused
 from billing_service.domain.model import Payment, PaymentStatus
@@ -25,7 +26,6 @@ from billing_service.domain.refunds import (
     hold_charge,
     refund_failed_shipment,
 )
-from events.faults import DependencyTimeout, FaultInjector, FaultKind
 from events.models import (
     EVENT_ID_NAMESPACE,
     Event,
@@ -35,6 +35,8 @@ from events.models import (
     ShipmentCancelled,
     ShipmentError,
 )
+from events.retries import DependencyTimeout
+from fault_injection.injector import FaultInjector, FaultKind
 from tests.builders import invoice_created, shipment_error
 from tests.unit.billing_service.builders import order_cancelled, stopped
 from tests.unit.billing_service.fakes import InMemoryPaymentStore, RecordingProvider, RecordingPublisher
@@ -499,7 +501,9 @@ def test_an_invoice_and_a_cancellation_racing_in_two_instances_always_end_consis
 def test_a_refund_hidden_by_a_timeout_is_the_one_recorded_and_announced(billing: Billing) -> None:
     invoice, _ = _charged(billing)
     cancel = stopped(invoice)
-    billing.provider.provider.faults = FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0)
+    billing.provider.provider = FaultyPaymentProvider(
+        billing.provider.provider, FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0)
+    )
 
     with pytest.raises(DependencyTimeout):
         billing.cancel(cancel)

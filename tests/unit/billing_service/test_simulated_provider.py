@@ -8,8 +8,6 @@ import pytest
 from billing_service.adapters.simulated_provider import SimulatedPaymentProvider
 from billing_service.domain.errors import IdempotencyKeyReused, PaymentDeclined, RefundRefused
 from billing_service.domain.model import Charge, Refund
-from events.faults import DependencyThrottled, DependencyTimeout, FaultInjector, FaultKind
-from tests.unit.events.fakes import ScriptedRandom
 
 
 def _charge(
@@ -96,60 +94,6 @@ def test_a_declined_key_is_declined_again_and_cannot_be_reused_with_a_good_card(
 def test_a_charge_needs_an_idempotency_key() -> None:
     with pytest.raises(ValueError):
         _charge(SimulatedPaymentProvider(), key="")
-
-
-# ---------------------------------------------------------------- under the fault switch
-
-
-def test_faults_are_off_when_the_environment_does_not_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FAULT_RATE", raising=False)
-    provider = SimulatedPaymentProvider()
-    assert not provider.faults.enabled
-    assert _charge(provider).charge_id.startswith("ch_")
-
-
-def test_the_switch_is_read_from_the_environment_and_faults_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAULT_RATE", "1")
-    monkeypatch.setenv("FAULT_KINDS", "throttle")
-    provider = SimulatedPaymentProvider()
-
-    with pytest.raises(DependencyThrottled):
-        _charge(provider)
-
-    assert provider.faults.injected == 3  # the first attempt and two retries
-    assert provider.charges == []  # a throttle refuses before charging
-
-
-def test_a_transient_fault_is_absorbed_by_a_retry() -> None:
-    # A fault on the first attempt, none on the second.
-    provider = SimulatedPaymentProvider(FaultInjector(0.5, [FaultKind.UNAVAILABLE], rng=ScriptedRandom([0.1, 0.9])))
-
-    charge = _charge(provider)
-
-    assert provider.faults.injected == 1
-    assert provider.charges == [charge]
-
-
-def test_a_timeout_can_hide_a_charge_and_the_retry_gets_that_same_charge() -> None:
-    faults = FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0)
-    provider = SimulatedPaymentProvider(faults)
-
-    with pytest.raises(DependencyTimeout):
-        _charge(provider, key="evt-1")
-    [hidden] = provider.charges  # charged on the first attempt; the retries replayed it
-
-    provider.faults = FaultInjector(0.0)  # the provider recovers; SQS redelivers the record
-    charge = _charge(provider, key="evt-1")
-
-    assert charge == hidden
-    assert provider.charges == [hidden]
-
-
-def test_a_decline_is_an_answer_not_a_fault_and_is_not_retried() -> None:
-    # One draw only, no fault: a retry would ask for a second one.
-    provider = SimulatedPaymentProvider(FaultInjector(0.5, rng=ScriptedRandom([0.9])))
-    with pytest.raises(PaymentDeclined):
-        _charge(provider, card="tok_chargeDeclined")
 
 
 # ---------------------------------------------------------------- refunds
@@ -252,38 +196,3 @@ def test_a_refund_needs_an_idempotency_key() -> None:
     provider = SimulatedPaymentProvider()
     with pytest.raises(ValueError):
         _refund(provider, _charge(provider).charge_id, key="")
-
-
-def test_refund_faults_are_retried_and_a_throttle_refunds_nothing() -> None:
-    provider = SimulatedPaymentProvider()
-    charge = _charge(provider)
-    provider.faults = FaultInjector(1.0, [FaultKind.THROTTLE])
-
-    with pytest.raises(DependencyThrottled) as throttled:
-        _refund(provider, charge.charge_id)
-
-    assert throttled.value.operation == "payment_provider.refund"
-    assert provider.faults.injected == 3  # the first attempt and two retries
-    assert provider.refunds == []
-
-
-def test_a_timeout_can_hide_a_refund_and_the_retry_gets_that_same_refund() -> None:
-    provider = SimulatedPaymentProvider()
-    charge = _charge(provider)
-    provider.faults = FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0)
-
-    with pytest.raises(DependencyTimeout):
-        _refund(provider, charge.charge_id)
-    [hidden] = provider.refunds
-
-    provider.faults = FaultInjector(0.0)
-    assert _refund(provider, charge.charge_id) == hidden
-    assert provider.refunds == [hidden]
-
-
-def test_a_refusal_is_an_answer_not_a_fault_and_is_not_retried() -> None:
-    provider = SimulatedPaymentProvider()
-    charge = _charge(provider)
-    provider.faults = FaultInjector(0.5, rng=ScriptedRandom([0.9]))  # one draw only, no fault
-    with pytest.raises(RefundRefused):
-        _refund(provider, charge.charge_id, amount=10_000)

@@ -14,11 +14,11 @@ from email_service.domain.rendering import (
     TEMPLATES_DIR,
     describe_lifetime,
     download_link,
-    money,
     render_email,
     utc,
 )
 from events.models import Event, EventType, InvoiceCreated, OrderLine
+from events.money import format_money as money
 from tests.builders import (
     address,
     invoice_created,

@@ -1,4 +1,5 @@
-"""SesMailer under the fault switch, with a stand-in for the SES client (no AWS)."""
+"""SesMailer, alone and under the fault switch (FaultyMailer, as the handler wires it when
+FAULT_RATE > 0), with a stand-in for the SES client (no AWS)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from email_service.adapters.faulty_mailer import FaultyMailer
 from email_service.adapters.ses import SesMailer
 from email_service.domain.model import Email
-from events.faults import DependencyTimeout, FaultInjector, FaultKind, TransientDependencyError
+from events.retries import DependencyTimeout, TransientDependencyError
+from fault_injection.injector import FaultInjector, FaultKind
 from tests.unit.events.fakes import ScriptedRandom
 
 SENDER = "orders@shop.example.com"
@@ -32,12 +35,10 @@ def email() -> Email:
     return Email(to="grace@example.com", subject="Order 1 shipped", html="<p>shipped</p>", text="shipped")
 
 
-def test_faults_are_off_when_the_environment_does_not_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FAULT_RATE", raising=False)
+def test_the_mailer_sends_the_email_as_a_raw_message() -> None:
     client = RecordingSesClient()
     mailer = SesMailer(SENDER, client=client)
 
-    assert not mailer.faults.enabled
     assert mailer.send(email()) == "ses-1"
     [request] = client.requests
     assert request["Source"] == SENDER
@@ -51,7 +52,7 @@ def test_with_every_call_faulty_ses_is_never_called(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("FAULT_RATE", "1")
     monkeypatch.delenv("FAULT_KINDS", raising=False)
     client = RecordingSesClient()
-    mailer = SesMailer(SENDER, client=client)
+    mailer = FaultyMailer(SesMailer(SENDER, client=client), FaultInjector.from_env())
 
     with pytest.raises(TransientDependencyError):
         mailer.send(email())
@@ -63,7 +64,9 @@ def test_with_every_call_faulty_ses_is_never_called(monkeypatch: pytest.MonkeyPa
 def test_timeouts_strike_before_the_send_only_so_no_email_is_ever_sent_twice() -> None:
     # Even where an idempotent call would see half its timeouts after the effect.
     client = RecordingSesClient()
-    mailer = SesMailer(SENDER, client=client, faults=FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0))
+    mailer = FaultyMailer(
+        SesMailer(SENDER, client=client), FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0)
+    )
 
     with pytest.raises(DependencyTimeout):
         mailer.send(email())
@@ -74,7 +77,7 @@ def test_timeouts_strike_before_the_send_only_so_no_email_is_ever_sent_twice() -
 def test_faults_then_success_send_exactly_one_email() -> None:
     client = RecordingSesClient()
     faults = FaultInjector(0.5, [FaultKind.THROTTLE], rng=ScriptedRandom([0.1, 0.1, 0.9]))
-    mailer = SesMailer(SENDER, client=client, faults=faults)
+    mailer = FaultyMailer(SesMailer(SENDER, client=client), faults)
 
     assert mailer.send(email()) == "ses-1"
 
@@ -86,7 +89,7 @@ def test_an_error_from_ses_itself_is_not_retried_here() -> None:
     # botocore already retried SES's own throttles; retrying an error that came after
     # the request reached SES could send the email twice.
     client = RecordingSesClient(fail_with=ConnectionError("read timeout"))
-    mailer = SesMailer(SENDER, client=client, faults=FaultInjector(0.0))
+    mailer = FaultyMailer(SesMailer(SENDER, client=client), FaultInjector(0.0))
 
     with pytest.raises(ConnectionError):
         mailer.send(email())

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from events.models import OrderLine
+from events.money import format_money
 from invoice_service.domain.invoices import build_invoice
 from invoice_service.domain.model import Invoice, Seller
-from invoice_service.domain.rendering import environment, format_money, format_percent, render_invoice_html
+from invoice_service.domain.rendering import environment, format_percent, render_invoice_html
 from tests.builders import address, order_created
 
 SELLER = Seller(name="Shop SAS", address="1 Rue de l'Exemple, 75001 Paris, FR", vat_id="FR00123456789")

@@ -4,11 +4,9 @@ import re
 
 import pytest
 
-from events.faults import DependencyTimeout, DependencyUnavailable, FaultInjector, FaultKind
 from shipment_service.adapters.carrier import SimulatedCarrier, s10_check_digit
 from shipment_service.domain.errors import Undeliverable
 from tests.builders import address, snapshot
-from tests.unit.events.fakes import ScriptedRandom
 
 LINES = snapshot().lines
 TRACKING = re.compile(r"^SP(?P<serial>\d{8})(?P<check>\d)(?P<country>[A-Z]{2})$")
@@ -62,59 +60,6 @@ def test_different_idempotency_keys_get_different_parcels() -> None:
 
     assert len({booking.tracking_number for booking in bookings}) == 200
     assert len({booking.shipment_id for booking in bookings}) == 200
-
-
-# ---------------------------------------------------------------- under the fault switch
-
-
-def test_faults_are_off_when_the_environment_does_not_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FAULT_RATE", raising=False)
-    carrier = SimulatedCarrier()
-    assert not carrier.faults.enabled
-    assert carrier.book("order-1", address(), LINES, idempotency_key="evt-1") == carrier.bookings[0]
-
-
-def test_the_switch_is_read_from_the_environment_and_faults_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAULT_RATE", "1")
-    monkeypatch.setenv("FAULT_KINDS", "unavailable")
-    carrier = SimulatedCarrier()
-
-    with pytest.raises(DependencyUnavailable):
-        carrier.book("order-1", address(), LINES, idempotency_key="evt-1")
-
-    assert carrier.faults.injected == 3  # the first attempt and two retries
-    assert carrier.bookings == []  # a 5xx books nothing
-
-
-def test_a_transient_fault_is_absorbed_by_a_retry() -> None:
-    carrier = SimulatedCarrier(FaultInjector(0.5, [FaultKind.THROTTLE], rng=ScriptedRandom([0.1, 0.1, 0.9])))
-
-    booking = carrier.book("order-1", address(), LINES, idempotency_key="evt-1")
-
-    assert carrier.faults.injected == 2
-    assert carrier.bookings == [booking]
-
-
-def test_a_timeout_can_hide_a_booking_and_the_retry_gets_that_same_parcel() -> None:
-    carrier = SimulatedCarrier(FaultInjector(1.0, [FaultKind.TIMEOUT], after_effect_share=1.0))
-
-    with pytest.raises(DependencyTimeout):
-        carrier.book("order-1", address(), LINES, idempotency_key="evt-1")
-    [hidden] = carrier.bookings
-
-    carrier.faults = FaultInjector(0.0)  # the carrier recovers; SQS redelivers the record
-    booking = carrier.book("order-1", address(), LINES, idempotency_key="evt-1")
-
-    assert booking == hidden
-    assert carrier.bookings == [hidden]
-
-
-def test_an_undeliverable_address_is_an_answer_not_a_fault_and_is_not_retried() -> None:
-    # One draw only, no fault: a retry would ask for a second one.
-    carrier = SimulatedCarrier(FaultInjector(0.5, rng=ScriptedRandom([0.9])))
-    with pytest.raises(Undeliverable):
-        carrier.book("order-1", address(postal_code="00000"), LINES, idempotency_key="evt-1")
-    assert carrier.bookings == []
 
 
 # ---------------------------------------------------------------- cancellations

@@ -11,15 +11,23 @@ from events.consumer import EventConsumer
 from events.models import EventType, OrderCancelled, PaymentConfirmed
 from events.observability import logger, metrics, tracer
 from events.publisher import EventPublisher
+from fault_injection.injector import FaultInjector
 from shipment_service.adapters.carrier import SimulatedCarrier
 from shipment_service.adapters.dynamodb import DynamoDBShipmentStore
+from shipment_service.adapters.faulty_carrier import FaultyCarrier
 from shipment_service.adapters.tracking import SqsDeliveryScheduler
 from shipment_service.domain.cancellation import CancelOutcome, cancel_shipment
+from shipment_service.domain.ports import Carrier
 from shipment_service.domain.shipments import ship_order
 from shipment_service.settings import ShipmentSettings
 
 settings = ShipmentSettings.from_env()
-carrier = SimulatedCarrier()
+carrier: Carrier = SimulatedCarrier()
+# The fault switch (FAULT_RATE, FAULT_KINDS; a bad value fails the cold start): the
+# carrier fails as a real one does, behind the client's retries.
+faults = FaultInjector.from_env(log=logger)
+if faults.enabled:
+    carrier = FaultyCarrier(carrier, faults)
 store = DynamoDBShipmentStore(settings.shipments_table)
 publisher = EventPublisher(settings.order_events_topic_arn)
 scheduler = SqsDeliveryScheduler(settings.carrier_tracking_queue_url, settings.delivery_delay_seconds)

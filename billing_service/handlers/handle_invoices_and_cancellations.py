@@ -1,4 +1,5 @@
-"""Billing's consumer (the module keeps its first name; template.yaml points at it):
+"""Billing's consumer: invoices to charge, and the cancellations and failed shipments
+that decide whether a charge starts or is refunded:
 
 - INVOICE_CREATED -> charge the invoice total -> PAYMENT_CONFIRMED | PAYMENT_FAILED,
   unless the order was cancelled first;
@@ -21,9 +22,11 @@ import aws_lambda_powertools.utilities.batch  # noqa: F401  # isort: skip
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from billing_service.adapters.dynamodb import DynamoDBPaymentStore
+from billing_service.adapters.faulty_provider import FaultyPaymentProvider
 from billing_service.adapters.simulated_provider import SimulatedPaymentProvider
 from billing_service.domain.billing import Outcome, bill_invoice
 from billing_service.domain.errors import ChargeInProgress
+from billing_service.domain.ports import PaymentProvider
 from billing_service.domain.refunds import (
     RefundOutcome,
     RefundResult,
@@ -36,11 +39,17 @@ from events.consumer import EventConsumer
 from events.models import EventType, InvoiceCreated, OrderCancelled, ShipmentCancelled, ShipmentError
 from events.observability import logger, metrics, tracer
 from events.publisher import EventPublisher
+from fault_injection.injector import FaultInjector
 
 settings = BillingSettings.from_env()
 payments = DynamoDBPaymentStore(settings.payments_table)
 publisher = EventPublisher(settings.order_events_topic_arn)
-provider = SimulatedPaymentProvider()
+provider: PaymentProvider = SimulatedPaymentProvider()
+# The fault switch (FAULT_RATE, FAULT_KINDS; a bad value fails the cold start): the
+# provider fails as a real one does, behind the client's retries.
+faults = FaultInjector.from_env(log=logger)
+if faults.enabled:
+    provider = FaultyPaymentProvider(provider, faults)
 
 _METRIC_BY_OUTCOME = {
     Outcome.CHARGED: "PaymentsConfirmed",
