@@ -27,16 +27,16 @@ from order_service.adapters.dynamodb import DynamoDBOrderStore, is_transient
 from order_service.adapters.kms import TokenSealer
 from order_service.adapters.s3 import InvoiceLinks
 from order_service.domain import orders
+from order_service.domain.commands import Customer
 from order_service.domain.errors import Forbidden, InvoiceNotReady, OrderError, ProductNotFound, StoreBusy
+from order_service.handlers.mapping import order_summary, order_view, payment_view, place_order_command, product_view
 from order_service.models.api import (
-    Customer,
     ErrorDetail,
     ErrorResponse,
     GatewayError,
     InventoryRequest,
     InvoiceLink,
     OrderPage,
-    OrderSummary,
     OrderView,
     PaymentView,
     PlaceOrderRequest,
@@ -164,7 +164,7 @@ INVALID = _documented(
     responses={200: _documented("The catalogue", ProductList)},
 )
 def list_products() -> Response[str]:
-    return _json(200, ProductList(products=[ProductView.of(p) for p in store.list_products()]))
+    return _json(200, ProductList(products=[product_view(p) for p in store.list_products()]))
 
 
 IdempotencyKey = Annotated[
@@ -220,17 +220,18 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
     customer = current_customer()
     # This request starts the order's saga: its id is the correlation id of every event
     # and log line of the order (events.correlation).
-    placed = orders.place_order(request, customer, store, idempotency_key, correlation_id=_request_id())
+    command = place_order_command(request)
+    placed = orders.place_order(command, customer, store, idempotency_key, correlation_id=_request_id())
     order = placed.order
     bind_order(order.order_id, order.correlation_id)
     if placed.replayed:
         logger.info("order request replayed", extra={"order_id": order.order_id})
-        response = _json(201, OrderView.of(order))
+        response = _json(201, order_view(order))
         response.headers["Idempotent-Replayed"] = "true"
         return response
     logger.info("order placed", extra={"lines": len(order.lines), "total_cents": order.total_cents})
     metrics.add_metric(name="OrderPlaced", unit="Count", value=1)
-    return _json(201, OrderView.of(order))
+    return _json(201, order_view(order))
 
 
 @app.get(
@@ -253,7 +254,7 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
 def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
     bind_order(order.order_id, order.correlation_id)
-    return _json(200, OrderView.of(order))
+    return _json(200, order_view(order))
 
 
 NOT_FOUND = _documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse)
@@ -292,7 +293,7 @@ def list_orders(
     ] = None,
 ) -> Response[str]:
     page, following = orders.list_customer_orders(current_customer().customer_id, store, limit, cursor)
-    return _json(200, OrderPage(orders=[OrderSummary.of(order) for order in page], next=following))
+    return _json(200, OrderPage(orders=[order_summary(order) for order in page], next=following))
 
 
 # POST .../cancel rather than DELETE: the order stays readable (CANCELLED, then perhaps
@@ -328,7 +329,7 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
     logger.info("order cancelled", extra={"already": cancellation.already})
     if not cancellation.already:
         metrics.add_metric(name="OrderCancelled", unit="Count", value=1)
-    return _json(202, OrderView.of(cancellation.order))
+    return _json(202, order_view(cancellation.order))
 
 
 @app.get(
@@ -348,7 +349,7 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
 def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
     bind_order(order.order_id, order.correlation_id)
-    return _json(200, PaymentView.of(order))
+    return _json(200, payment_view(order))
 
 
 @app.get(
@@ -405,7 +406,7 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
     product = store.get_products([sku]).get(sku)
     if product is None:
         raise ProductNotFound(sku)
-    return _json(200, ProductView.of(product))
+    return _json(200, product_view(product))
 
 
 @app.put(
@@ -437,7 +438,7 @@ def put_inventory(sku: Annotated[str, Path(min_length=1, max_length=64)], reques
     price_cents = int(Decimal(request.price) * 100) if request.price is not None else None
     product = orders.set_inventory(sku, store, request.stock, price_cents=price_cents, name=request.name)
     logger.info("inventory set", extra={"sku": sku, "stock": request.stock})
-    return _json(200, ProductView.of(product))
+    return _json(200, product_view(product))
 
 
 @cache
