@@ -15,23 +15,22 @@ from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from events.correlation import bind_order, unbind_order
 from events.observability import logger, metrics, tracer
-from order_service.adapters.dynamodb import DynamoDBOrderStore, is_transient
+from order_service.adapters.dynamodb import DynamoDBOrderStore
 from order_service.adapters.kms import TokenSealer
 from order_service.adapters.s3 import InvoiceLinks
 from order_service.domain import orders
 from order_service.domain.commands import Customer
-from order_service.domain.errors import Forbidden, InvoiceNotReady, OrderError, ProductNotFound, StoreBusy
+from order_service.domain.errors import InvoiceNotReady, ProductNotFound
+from order_service.handlers import errors
+from order_service.handlers.errors import EmailNotVerified, Forbidden, Unauthorized
 from order_service.handlers.mapping import order_summary, order_view, payment_view, place_order_command, product_view
 from order_service.models.api import (
-    ErrorDetail,
     ErrorResponse,
     GatewayError,
     InventoryRequest,
@@ -82,22 +81,11 @@ def _cors() -> CORSConfig | None:
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_json, cors=_cors())
 
 
-class Unauthorized(OrderError):
-    code = "UNAUTHORIZED"
-    http_status = 401
+errors.install(app)
 
 
 def _json(status: int, body: BaseModel) -> Response[str]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
-
-
-def _error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response[str]:
-    return _json(status, ErrorResponse(error=ErrorDetail(code=code, message=message, details=details or [])))
-
-
-class EmailNotVerified(OrderError):
-    code = "EMAIL_NOT_VERIFIED"
-    http_status = 403
 
 
 def _verified_claims() -> dict[str, Any]:
@@ -513,59 +501,6 @@ def _without_powertools_defaults(document: dict[str, Any]) -> dict[str, Any]:
             return document
         for name in unused:
             del schemas[name]
-
-
-@app.exception_handler(OrderError)
-def handle_order_error(error: OrderError) -> Response[str]:
-    response = _error(error.http_status, error.code, error.message, error.details)
-    retry_after = getattr(error, "retry_after", None)  # "not ready yet": when to ask again
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
-
-
-@app.exception_handler(ClientError)
-def handle_store_refusal(error: ClientError) -> Response[str]:
-    """Throttling that outlasted botocore's retries on a read or a plain write: the
-    same 503 as a busy transaction. Any other AWS error is a bug, and stays a 5xx."""
-    if not is_transient(error):
-        raise error
-    return handle_order_error(StoreBusy(error.response.get("Error", {}).get("Code", "")))
-
-
-@app.exception_handler(ValidationException)
-def handle_validation_error(error: ValidationException) -> Response[str]:
-    details = [
-        {
-            "field": ".".join(str(part) for part in err.get("loc", ())[1:]) or "body",
-            "type": err.get("type"),
-            "message": err.get("msg"),
-        }
-        for err in error.errors()
-    ]
-    malformed = any(err.get("type") == "json_invalid" for err in error.errors())
-    if malformed:
-        return _error(400, "MALFORMED_JSON", "the request body is not valid JSON", details)
-    return _error(422, "VALIDATION_ERROR", "the request does not match the schema", details)
-
-
-@app.exception_handler(ValueError)
-def handle_unreadable_multipart(error: ValueError) -> Response[str]:
-    """Powertools' multipart/form-data parser raises ValueError on a body it cannot read (no
-    boundary, characters outside latin-1). This API takes JSON only: such a body is the
-    unsupported content type it is, answered like text/plain. Any other ValueError is a bug."""
-    content_type = app.current_event.headers.get("content-type") or ""
-    if not content_type.lower().startswith("multipart/"):
-        raise error
-    details = [
-        {"field": "body", "type": "unsupported_content_type", "message": f"Unsupported content type: {content_type}"}
-    ]
-    return _error(422, "VALIDATION_ERROR", "the request does not match the schema", details)
-
-
-@app.not_found
-def handle_not_found(_: Exception) -> Response[str]:
-    return _error(404, "NOT_FOUND", "no such resource")
 
 
 def _request_id() -> str | None:

@@ -14,6 +14,7 @@ from events.models import (
 from order_service.domain.errors import OrderNotCancellable, OrderNotFound, ProductNotFound
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.orders import apply_event, cancel_order, list_customer_orders, place_order, set_inventory
+from order_service.handlers.errors import http_status
 from order_service.handlers.mapping import payment_view
 from order_service.models.api import PaymentState
 from tests import builders
@@ -92,7 +93,7 @@ def test_a_shipped_order_cannot_be_cancelled():
     with pytest.raises(OrderNotCancellable) as raised:
         cancel_order(order.order_id, "cust-ada", store)
 
-    assert raised.value.code == "ORDER_ALREADY_SHIPPED" and raised.value.http_status == 409
+    assert raised.value.code == "ORDER_ALREADY_SHIPPED" and http_status(raised.value) == 409
     assert store.stock("MUG-001") == 7
 
 

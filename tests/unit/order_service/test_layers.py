@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from order_service.domain import errors as errors_module
+from order_service.domain.errors import OrderError
 from order_service.domain.lifecycle import OrderStatus as DomainStatus
+from order_service.handlers.errors import HTTP_STATUS
 from order_service.handlers.mapping import place_order_command
 from order_service.models.api import OrderStatus, PlaceOrderRequest
 from tests import builders
@@ -64,3 +67,15 @@ def test_a_command_has_the_fingerprint_its_api_body_had_before_the_command_exist
 
     assert command.fingerprint() == hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     assert command.shipping_address.city == "London"
+
+
+def test_every_domain_error_has_its_http_status_in_the_handler_layer() -> None:
+    domain_errors = [
+        cls
+        for cls in vars(errors_module).values()
+        if isinstance(cls, type) and issubclass(cls, OrderError) and cls is not OrderError
+    ]
+
+    assert domain_errors
+    assert all(not hasattr(cls, "http_status") for cls in domain_errors)
+    assert [cls.__name__ for cls in domain_errors if cls not in HTTP_STATUS] == []
