@@ -202,9 +202,9 @@ def openapi() -> dict[str, Any]:
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         os.environ.setdefault(name, value)
-    from order_service.handlers import api
+    from order_service.handlers import api, openapi
 
-    return dict(json.loads(api._openapi_json()))
+    return dict(json.loads(openapi.document_json(api.app)))
 
 
 def _major(document: dict[str, Any]) -> int:

@@ -4,7 +4,9 @@ API Gateway's Cognito authorizer has checked the ID token before we run; the cal
 is whoever its claims say (`sub`, `email`), and only once `email_verified` is true.
 
 GET /openapi.json is the OpenAPI document, generated from the routes below and their
-pydantic models when it is first asked for (nothing of it is built at import).
+pydantic models when it is first asked for (handlers/openapi.py, imported then: nothing
+of it is built at import). What each route documents that it answers is in
+handlers/responses.py; errors are answered by handlers/errors.py.
 """
 
 from __future__ import annotations
@@ -30,9 +32,17 @@ from order_service.domain.errors import InvoiceNotReady, ProductNotFound
 from order_service.handlers import errors
 from order_service.handlers.errors import EmailNotVerified, Forbidden, Unauthorized
 from order_service.handlers.mapping import order_summary, order_view, payment_view, place_order_command, product_view
+from order_service.handlers.responses import (
+    BUSY,
+    INVALID,
+    NEEDS_ID_TOKEN,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    UNVERIFIED,
+    documented,
+)
 from order_service.models.api import (
     ErrorResponse,
-    GatewayError,
     InventoryRequest,
     InvoiceLink,
     OrderPage,
@@ -108,48 +118,12 @@ def current_customer() -> Customer:
     return Customer(customer_id=claims["sub"], email=claims["email"])
 
 
-# ------------------------------------------------------------------ OpenAPI
-API_TITLE = "Order choreography API"
-API_VERSION = "2.0.0"  # 2: cancel is POST /orders/{id}/cancel (was DELETE); see docs/openapi.json
-API_DESCRIPTION = (
-    "Places orders and reads them back; the order then moves through invoice, payment and shipment "
-    "by events. Paths are relative to the stage URL this document is served from (`.../v1`). "
-    "Money is a decimal string with two places. Every error the API answers is an `ErrorResponse`."
-)
-SECURITY_SCHEME = "CognitoIdToken"
-NEEDS_ID_TOKEN = [{SECURITY_SCHEME: []}]
-
-
-def _documented(description: str, model: Any, **extra: Any) -> dict[str, Any]:
-    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}, **extra}
-
-
-UNAUTHORIZED = _documented(
-    "No token, or not a valid ID token of the user pool: API Gateway's authorizer answers "
-    '`{"message": "Unauthorized"}`; a token without identity claims is an `ErrorResponse` (UNAUTHORIZED)',
-    ErrorResponse | GatewayError,
-)
-BUSY = _documented(
-    "STORE_BUSY: the order store is busy (a write conflict or throttling); nothing was changed. "
-    "Retry after `Retry-After` seconds, with the same Idempotency-Key",
-    ErrorResponse,
-    headers={"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}}},
-)
-UNVERIFIED = _documented(
-    "EMAIL_NOT_VERIFIED: the ID token's `email_verified` claim is not true (confirm the address first)",
-    ErrorResponse,
-)
-INVALID = _documented(
-    "VALIDATION_ERROR: the request does not match the schema; `details` names the fields", ErrorResponse
-)
-
-
 @app.get(
     "/products",
     summary="List the catalogue",
     description="Every product with its price and available stock. Public: no token needed.",
     tags=["catalogue"],
-    responses={200: _documented("The catalogue", ProductList)},
+    responses={200: documented("The catalogue", ProductList)},
 )
 def list_products() -> Response[str]:
     return _json(200, ProductList(products=[product_view(p) for p in store.list_products()]))
@@ -179,7 +153,7 @@ IdempotencyKey = Annotated[
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        201: _documented(
+        201: documented(
             "The order, placed (or replayed for a retried Idempotency-Key)",
             OrderView,
             headers={
@@ -189,16 +163,16 @@ IdempotencyKey = Annotated[
                 }
             },
         ),
-        400: _documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
+        400: documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
-        409: _documented(
+        409: documented(
             "OUT_OF_STOCK: a quantity above available stock (`details` names the SKUs); "
             "UNKNOWN_SKU: a SKU not in the catalogue (`details` names them); "
             "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with another body",
             ErrorResponse,
         ),
-        422: _documented(
+        422: documented(
             "VALIDATION_ERROR: the body does not match the schema (`details` names the fields)", ErrorResponse
         ),
         503: BUSY,
@@ -232,10 +206,10 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("The order", OrderView),
+        200: documented("The order", OrderView),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
-        404: _documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse),
+        404: documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse),
         422: INVALID,
     },
 )
@@ -243,9 +217,6 @@ def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Re
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
     bind_order(order.order_id, order.correlation_id)
     return _json(200, order_view(order))
-
-
-NOT_FOUND = _documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse)
 
 
 @app.get(
@@ -258,10 +229,10 @@ NOT_FOUND = _documented("ORDER_NOT_FOUND: no such order, or another customer's",
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("A page of orders", OrderPage),
+        200: documented("A page of orders", OrderPage),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
-        404: _documented(
+        404: documented(
             "INVALID_CURSOR: `next` names no page of the caller's (not a cursor this API gave them)", ErrorResponse
         ),
         422: INVALID,
@@ -299,11 +270,11 @@ def list_orders(
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        202: _documented("The order, CANCELLING (shipment's verdict and any refund follow)", OrderView),
+        202: documented("The order, CANCELLING (shipment's verdict and any refund follow)", OrderView),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
         404: NOT_FOUND,
-        409: _documented(
+        409: documented(
             "ORDER_ALREADY_SHIPPED, or ORDER_NOT_CANCELLABLE (its payment failed or it could not ship)",
             ErrorResponse,
         ),
@@ -327,7 +298,7 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("The payment", PaymentView),
+        200: documented("The payment", PaymentView),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
         404: NOT_FOUND,
@@ -347,11 +318,11 @@ def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> 
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("The link", InvoiceLink),
+        200: documented("The link", InvoiceLink),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
         404: NOT_FOUND,
-        409: _documented(
+        409: documented(
             "INVOICE_NOT_READY: the order exists but is not invoiced yet (seconds after it was placed); "
             "ask again after `Retry-After` seconds",
             ErrorResponse,
@@ -385,8 +356,8 @@ def get_invoice(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> 
     description="One product with its price and available stock. Public: no token needed.",
     tags=["catalogue"],
     responses={
-        200: _documented("The product", ProductView),
-        404: _documented("PRODUCT_NOT_FOUND", ErrorResponse),
+        200: documented("The product", ProductView),
+        404: documented("PRODUCT_NOT_FOUND", ErrorResponse),
         422: INVALID,
     },
 )
@@ -407,15 +378,15 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
     tags=["catalogue"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("The product as it now is", ProductView),
-        400: _documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
+        200: documented("The product as it now is", ProductView),
+        400: documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
         401: UNAUTHORIZED,
-        403: _documented(
+        403: documented(
             "FORBIDDEN: the caller is not in the group `admin`; EMAIL_NOT_VERIFIED: the ID token's "
             "`email_verified` claim is not true",
             ErrorResponse,
         ),
-        404: _documented("PRODUCT_NOT_FOUND: a new SKU without name and price", ErrorResponse),
+        404: documented("PRODUCT_NOT_FOUND: a new SKU without name and price", ErrorResponse),
         422: INVALID,
         503: BUSY,
     },
@@ -454,53 +425,9 @@ def caller_groups() -> set[str]:
     },
 )
 def openapi_document() -> Response[str]:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_openapi_json())
+    from order_service.handlers import openapi  # only this route needs it
 
-
-@cache  # generated on the first request, then kept for the container's life
-def _openapi_json() -> str:
-    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
-
-    id_token = APIKey(
-        name="Authorization",
-        in_=APIKeyIn.header,
-        description="A Cognito user-pool ID token, as the whole header value (no `Bearer` prefix)",
-    )
-    document = json.loads(
-        app.get_openapi_json_schema(
-            title=API_TITLE,
-            version=API_VERSION,
-            description=API_DESCRIPTION,
-            security_schemes={SECURITY_SCHEME: id_token},
-        )
-    )
-    return json.dumps(_without_powertools_defaults(document))
-
-
-def _without_powertools_defaults(document: dict[str, Any]) -> dict[str, Any]:
-    """Drop what Powertools adds that this API does not answer.
-
-    Powertools gives every operation a 422 with its own `HTTPValidationError` body; the
-    routes above document their 422 (an `ErrorResponse`) where they have one, so the
-    stock ones left are dropped, and then the component schemas nobody references.
-    Its default server (`/`) would point at the host's root rather than at the stage,
-    so the document has none: paths are relative to where it is served from.
-    """
-    document.pop("servers", None)
-    for operation in (op for path in document.get("paths", {}).values() for op in path.values()):
-        responses = operation.get("responses", {})
-        for status, response in list(responses.items()):
-            if "HTTPValidationError" in json.dumps(response):
-                del responses[status]
-    schemas = document.get("components", {}).get("schemas", {})
-    while True:
-        referenced = json.dumps({key: value for key, value in document.items() if key != "components"})
-        referenced += json.dumps(schemas)
-        unused = [name for name in schemas if f'"#/components/schemas/{name}"' not in referenced]
-        if not unused:
-            return document
-        for name in unused:
-            del schemas[name]
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi.document_json(app))
 
 
 def _request_id() -> str | None:
