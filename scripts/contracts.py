@@ -199,6 +199,10 @@ def openapi() -> dict[str, Any]:
     for name, value in {
         "ORDERS_TABLE": "orders",
         "PRODUCTS_TABLE": "products",
+        "OUTBOX_TABLE": "outbox",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "PAYMENT_TOKEN_KEY_ID": "00000000-0000-0000-0000-000000000000",
+        "INVOICE_BUCKET": "invoices",
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         os.environ.setdefault(name, value)

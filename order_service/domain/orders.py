@@ -39,7 +39,7 @@ from order_service.domain.errors import (
 )
 from order_service.domain.lifecycle import CANCELLABLE, RELEASES_STOCK, OrderStatus, status_of
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
-from order_service.domain.ports import OrderStore
+from order_service.domain.ports import OrderLedger, OrderStore
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def facts_of(event: Event[Any]) -> dict[str, Fact]:
 MAX_ROUNDS = 8
 
 
-def apply_event(event: Event[Any], store: OrderStore) -> Applied:
+def apply_event(event: Event[Any], store: OrderLedger) -> Applied:
     """Record an event on its order and recompute its status from every fact seen.
 
     The write is conditioned on the version read, so two events applied at once both

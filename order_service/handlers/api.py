@@ -23,8 +23,12 @@ from pydantic import BaseModel
 
 from events.correlation import bind_order, unbind_order
 from events.observability import logger, metrics, tracer
-from order_service.adapters.dynamodb import DynamoDBOrderStore
+from order_service.adapters.idempotency_keys import DynamoDBIdempotencyKeys
 from order_service.adapters.kms import TokenSealer
+from order_service.adapters.order_store import TransactionalOrderStore
+from order_service.adapters.orders import DynamoDBOrders
+from order_service.adapters.outbox import DynamoDBOutbox
+from order_service.adapters.products import DynamoDBProducts
 from order_service.adapters.s3 import InvoiceLinks
 from order_service.domain import orders
 from order_service.domain.commands import Customer
@@ -52,15 +56,15 @@ from order_service.models.api import (
     ProductList,
     ProductView,
 )
-from order_service.settings import OrderSettings
+from order_service.settings import ApiSettings
 
-settings = OrderSettings.from_env()
-store = DynamoDBOrderStore(
-    settings.orders_table,
-    settings.products_table,
-    settings.outbox_table,
-    settings.idempotency_table,
-    sealer=TokenSealer(settings.payment_token_key_id),
+settings = ApiSettings.from_env()
+products = DynamoDBProducts(settings.products_table)
+store = TransactionalOrderStore(
+    orders=DynamoDBOrders(settings.orders_table, products),
+    products=products,
+    outbox=DynamoDBOutbox(settings.outbox_table, TokenSealer(settings.payment_token_key_id)),
+    keys=DynamoDBIdempotencyKeys(settings.idempotency_table),
 )
 
 
