@@ -93,9 +93,7 @@ def _cors() -> CORSConfig | None:
 
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_json, cors=_cors())
-
-
-errors.install(app)
+errors.install(app)  # every error answered as an ErrorResponse, with its HTTP status
 
 
 def _json(status: int, body: BaseModel) -> Response[str]:

@@ -5,18 +5,22 @@ handlers/openapi.py when it is first asked for."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.event_handler import content_types
 
 from order_service.models.api import ErrorResponse, GatewayError
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
 SECURITY_SCHEME = "CognitoIdToken"
-NEEDS_ID_TOKEN = [{SECURITY_SCHEME: []}]
+NEEDS_ID_TOKEN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 
 
-def documented(description: str, model: Any, **extra: Any) -> dict[str, Any]:
-    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}, **extra}
+def documented(description: str, model: Any, **extra: Any) -> OpenAPIResponse:
+    response = {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}, **extra}
+    return cast("OpenAPIResponse", response)
 
 
 UNAUTHORIZED = documented(

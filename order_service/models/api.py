@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, field_validator
 
@@ -17,7 +17,7 @@ from events.models import Address
 MAX_QUANTITY = 100
 MAX_LINES = 50
 # The example body the OpenAPI document shows for POST /orders.
-PLACE_ORDER_EXAMPLE: dict[str, object] = {
+PLACE_ORDER_EXAMPLE: dict[str, Any] = {
     "items": [{"sku": "MUG-001", "quantity": 2}],
     "shipping_address": {
         "name": "Ada Lovelace",
