@@ -14,7 +14,7 @@ from order_service.domain.errors import OrderError
 from order_service.domain.lifecycle import OrderStatus as DomainStatus
 from order_service.handlers.errors import HTTP_STATUS
 from order_service.handlers.mapping import place_order_command
-from order_service.models.api import OrderStatus, PlaceOrderRequest
+from order_service.models.api import PLACE_ORDER_EXAMPLE, OrderStatus, PlaceOrderRequest
 from tests import builders
 
 PACKAGE = Path(__file__).resolve().parents[3] / "order_service"
@@ -79,3 +79,9 @@ def test_every_domain_error_has_its_http_status_in_the_handler_layer() -> None:
     assert domain_errors
     assert all(not hasattr(cls, "http_status") for cls in domain_errors)
     assert [cls.__name__ for cls in domain_errors if cls not in HTTP_STATUS] == []
+
+
+def test_the_openapi_example_of_post_orders_is_a_body_the_api_takes() -> None:
+    request = PlaceOrderRequest.model_validate(PLACE_ORDER_EXAMPLE)
+
+    assert place_order_command(request).items[0].sku == "MUG-001"
