@@ -199,12 +199,16 @@ def openapi() -> dict[str, Any]:
     for name, value in {
         "ORDERS_TABLE": "orders",
         "PRODUCTS_TABLE": "products",
+        "OUTBOX_TABLE": "outbox",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "PAYMENT_TOKEN_KEY_ID": "00000000-0000-0000-0000-000000000000",
+        "INVOICE_BUCKET": "invoices",
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         os.environ.setdefault(name, value)
-    from order_service.handlers import api
+    from order_service.handlers import api, openapi
 
-    return dict(json.loads(api._openapi_json()))
+    return dict(json.loads(openapi.document_json(api.app)))
 
 
 def _major(document: dict[str, Any]) -> int:

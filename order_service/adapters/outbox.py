@@ -1,17 +1,24 @@
-"""The outbox table as the sweeper reads it: what waits there, and how old it is.
+"""The outbox table: events the order service has decided on and not yet published.
 
-An entry is written in the transaction that stores its order (DynamoDBOrderStore) and
-deleted once SNS took its event, by the stream relay or by the sweeper. It has no TTL:
-an entry that was never published is the one thing the outbox exists to keep.
+An entry is written in the transaction that stores its order or its cancellation
+(order_store.py takes it from `queue`), and deleted once SNS took its event, by the
+stream relay or by the sweeper. It has no TTL: an entry that was never published is the
+one thing the outbox exists to keep. The payment token of an ORDER_CREATED waits here
+sealed with KMS (adapters/kms.py): the API seals it, the relay and the sweeper unseal it
+just before publishing.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from order_service.adapters.dynamodb import from_item
+from events.models import Event, parse_event
+from order_service.adapters.dynamodb import dynamodb_client, from_item, to_item
+from order_service.adapters.kms import TokenSealer
 
 
 @dataclass(frozen=True)
@@ -19,20 +26,45 @@ class OutboxEntry:
     event_id: str
     order_id: str
     queued_at: float | None  # epoch seconds; None for an entry written before it was recorded
-    item: dict[str, Any]  # the whole entry, as DynamoDBOrderStore.outbox_event reads it
+    item: dict[str, Any]  # the whole entry, as DynamoDBOutbox.event_of reads it
 
     def age(self, now: float) -> float | None:
         return None if self.queued_at is None else max(0.0, now - self.queued_at)
 
 
 class DynamoDBOutbox:
-    def __init__(self, table: str, client: Any = None) -> None:
+    def __init__(self, table: str, sealer: TokenSealer, client: Any = None) -> None:
         self.table = table
-        if client is None:
-            from events.aws import client as make_client
+        self.sealer = sealer
+        self.client = dynamodb_client(client)
 
-            client = make_client("dynamodb")
-        self.client = client
+    def queue(self, event: Event[Any]) -> dict[str, Any]:
+        """The transaction item that puts `event` in the outbox, its payment token sealed.
+        The relay (a stream consumer of this table) publishes it, so an event written in
+        the same transaction as the change it announces always reaches the topic."""
+        return {"Put": {"TableName": self.table, "Item": to_item(self._entry(event))}}
+
+    def _entry(self, event: Event[Any]) -> dict[str, Any]:
+        body = json.loads(event.model_dump_json())
+        token = body["data"].pop("payment_token", None)
+        # No TTL: an entry leaves only once its event was published (relay or sweeper);
+        # the sweeper republishes what has waited too long, by `queued_at`.
+        entry: dict[str, Any] = {
+            "event_id": event.event_id,
+            "order_id": event.order_id,
+            "queued_at": int(time.time()),
+        }
+        if token is not None:
+            entry["sealed_payment_token"] = self.sealer.seal(token, event.order_id)
+        entry["event"] = json.dumps(body)
+        return entry
+
+    def event_of(self, entry: dict[str, Any]) -> Event[Any]:
+        """The event an outbox entry (as its stream or a scan shows it) holds, token unsealed."""
+        body = json.loads(entry["event"])
+        if "sealed_payment_token" in entry:
+            body["data"]["payment_token"] = self.sealer.unseal(entry["sealed_payment_token"], entry["order_id"])
+        return parse_event(json.dumps(body))
 
     def entries(self) -> Iterator[OutboxEntry]:
         """Every entry still waiting. A scan: the table holds only what is not published

@@ -1,12 +1,12 @@
-"""Every error the order domain can raise; mapped to HTTP answers in one place
-(order_service/handlers/api.py)."""
+"""Every error the order domain can raise: what went wrong (a machine-readable code, a
+message, details), never how a transport answers it. The REST API maps them to HTTP
+statuses in one place (order_service/handlers/errors.py)."""
 
 from __future__ import annotations
 
 
 class OrderError(Exception):
     code = "ORDER_ERROR"
-    http_status = 400
 
     def __init__(self, message: str, details: list[dict[str, object]] | None = None) -> None:
         super().__init__(message)
@@ -15,9 +15,9 @@ class OrderError(Exception):
 
 
 class UnknownProducts(OrderError):
-    # 409, not 422: the request is well formed; the catalogue (state) has no such product.
+    """The request is well formed; the catalogue (state) has no such product."""
+
     code = "UNKNOWN_SKU"
-    http_status = 409
 
     def __init__(self, skus: list[str]) -> None:
         super().__init__(
@@ -29,7 +29,6 @@ class UnknownProducts(OrderError):
 
 class OutOfStock(OrderError):
     code = "OUT_OF_STOCK"
-    http_status = 409
 
     def __init__(self, skus: list[str]) -> None:
         super().__init__(
@@ -41,7 +40,6 @@ class OutOfStock(OrderError):
 
 class IdempotencyKeyReused(OrderError):
     code = "IDEMPOTENCY_KEY_REUSED"
-    http_status = 409
 
     def __init__(self, key: str) -> None:
         super().__init__(
@@ -56,8 +54,6 @@ class RequestAlreadyRecorded(Exception):
 
 
 class OrderNotCancellable(OrderError):
-    http_status = 409
-
     def __init__(self, order_id: str, status: str) -> None:
         shipped = status in ("SHIPPED", "DELIVERED")
         self.code = "ORDER_ALREADY_SHIPPED" if shipped else "ORDER_NOT_CANCELLABLE"
@@ -69,7 +65,6 @@ class OrderNotCancellable(OrderError):
 
 class OrderBusy(OrderError):
     code = "ORDER_BUSY"
-    http_status = 409
 
     def __init__(self, order_id: str) -> None:
         super().__init__(f"order {order_id} kept changing while it was being cancelled; try again")
@@ -78,12 +73,10 @@ class OrderBusy(OrderError):
 class StoreBusy(OrderError):
     """DynamoDB kept refusing for reasons that say nothing about the order: a transaction
     cancelled because another write touched one of its items (TransactionConflict), or
-    throttling that outlasted the client's retries. Transient: the API answers 503 with
-    Retry-After; a consumer fails the record and SQS delivers it again."""
+    throttling that outlasted the client's retries. Transient: the caller may try again in a
+    moment (the API says when; a consumer fails the record and SQS delivers it again)."""
 
     code = "STORE_BUSY"
-    http_status = 503
-    retry_after = 1  # seconds
 
     def __init__(self, reason: str) -> None:
         super().__init__("the order store is busy; try again in a moment", [{"reason": reason}])
@@ -91,33 +84,26 @@ class StoreBusy(OrderError):
 
 class ProductNotFound(OrderError):
     code = "PRODUCT_NOT_FOUND"
-    http_status = 404
 
     def __init__(self, sku: str, message: str | None = None) -> None:
         super().__init__(message or f"no product {sku}", [{"sku": sku}])
         self.sku = sku
 
 
-class Forbidden(OrderError):
-    code = "FORBIDDEN"
-    http_status = 403
-
-
 class InvoiceNotReady(OrderError):
-    # 409 + Retry-After, not 404: the order exists and its invoice follows within seconds.
+    """Not missing: the order exists and its invoice follows within seconds."""
+
     code = "INVOICE_NOT_READY"
-    http_status = 409
-    retry_after = 2  # seconds
 
     def __init__(self, order_id: str) -> None:
         super().__init__(f"order {order_id} has no invoice yet")
 
 
 class InvalidCursor(OrderError):
-    # 404, like an order id that is not the caller's: a cursor is an opaque name of a page,
-    # and one this API did not give the caller names no page of theirs.
+    """A cursor is an opaque name of a page; one this API did not give the caller names
+    no page of theirs (as unknown as an order id that is not the caller's)."""
+
     code = "INVALID_CURSOR"
-    http_status = 404
 
     def __init__(self) -> None:
         super().__init__("the `next` cursor is not one this API gave you")
@@ -125,7 +111,6 @@ class InvalidCursor(OrderError):
 
 class OrderNotFound(OrderError):
     code = "ORDER_NOT_FOUND"
-    http_status = 404
 
     def __init__(self, order_id: str) -> None:
         super().__init__(f"order {order_id} not found")

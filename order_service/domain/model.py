@@ -21,7 +21,8 @@ class Product(BaseModel):
 
 
 class RecordedRequest(BaseModel):
-    """A POST /orders that carried an Idempotency-Key, and the order it created."""
+    """A customer's Idempotency-Key: the fingerprint of the command it came with
+    (PlaceOrder.fingerprint) and the order that command created."""
 
     model_config = ConfigDict(frozen=True)
 

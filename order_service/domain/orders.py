@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from events.models import (
     ShipmentErrorData,
     ShippedData,
 )
+from order_service.domain.commands import Customer, PlaceOrder
 from order_service.domain.errors import (
     IdempotencyKeyReused,
     OrderBusy,
@@ -39,8 +39,7 @@ from order_service.domain.errors import (
 )
 from order_service.domain.lifecycle import CANCELLABLE, RELEASES_STOCK, OrderStatus, status_of
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
-from order_service.domain.ports import OrderStore
-from order_service.models.api import Customer, PlaceOrderRequest
+from order_service.domain.ports import OrderLedger, OrderStore
 
 
 @dataclass(frozen=True)
@@ -50,26 +49,26 @@ class PlacedOrder:
 
 
 def place_order(
-    request: PlaceOrderRequest,
+    command: PlaceOrder,
     customer: Customer,
     store: OrderStore,
     idempotency_key: str | None = None,
     correlation_id: str | None = None,
 ) -> PlacedOrder:
-    """Price the request from the catalogue; store it, reserve its stock and queue its
+    """Price the command's items from the catalogue; store the order, reserve its stock and queue its
     announcement (ORDER_CREATED) in the outbox, all in one transaction.
 
     With an Idempotency-Key, a retried request returns the order the first one created
     (no second order, reservation or charge); the same key with another body is refused.
     """
-    request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    request_hash = command.fingerprint()
     if idempotency_key is not None:
         earlier = store.find_request(customer.customer_id, idempotency_key)
         if earlier is not None:
             return _replay(earlier, request_hash, store)
 
     quantities: Counter[str] = Counter()
-    for item in request.items:  # the same sku twice is one line
+    for item in command.items:  # the same sku twice is one line
         quantities[item.sku] += item.quantity
 
     products = store.get_products(sorted(quantities))
@@ -95,14 +94,14 @@ def place_order(
         lines=lines,
         total_cents=sum(line.line_total_cents for line in lines),
         currency=products[lines[0].sku].currency,
-        shipping_address=request.shipping_address,
+        shipping_address=command.shipping_address,
         created_at=datetime.now(UTC),
     )
     announcement = OrderCreated.first(
         order_id=order.order_id,
         customer_id=order.customer_id,
         correlation_id=correlation_id,
-        data=OrderCreatedData(order=snapshot(order), payment_token=request.payment_token),
+        data=OrderCreatedData(order=snapshot(order), payment_token=command.payment_token),
     )
     order.correlation_id = announcement.correlation_id
     recorded = (
@@ -193,7 +192,7 @@ def facts_of(event: Event[Any]) -> dict[str, Fact]:
 MAX_ROUNDS = 8
 
 
-def apply_event(event: Event[Any], store: OrderStore) -> Applied:
+def apply_event(event: Event[Any], store: OrderLedger) -> Applied:
     """Record an event on its order and recompute its status from every fact seen.
 
     The write is conditioned on the version read, so two events applied at once both

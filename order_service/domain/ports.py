@@ -11,17 +11,8 @@ from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
 
-class OrderStore(Protocol):
-    def list_products(self) -> list[Product]: ...
-
-    def get_products(self, skus: list[str]) -> dict[str, Product]: ...
-
-    def create_order(self, order: Order, announcement: Event[Any], request: RecordedRequest | None) -> None:
-        """Atomically: store the order, reserve its stock, put its announcement in the
-        outbox, and record the request's Idempotency-Key. Raise OutOfStock, or
-        RequestAlreadyRecorded when a concurrent request claimed the key first."""
-
-    def find_request(self, customer_id: str, key: str) -> RecordedRequest | None: ...
+class OrderLedger(Protocol):
+    """What recording an event on its order needs (the order-status consumer's store)."""
 
     def get_order(self, order_id: str) -> Order | None: ...
 
@@ -36,6 +27,23 @@ class OrderStore(Protocol):
         """Atomically, if the order is still at `order.version`: add the event (entry) to its
         facts, ids and timeline, set `status` and `facts` (what the event tells), and release
         `release`'s stock (marking it released). False when the order moved meanwhile."""
+
+
+class OrderStore(Protocol):
+    """What the REST API's use cases need: the catalogue, placing, reading and cancelling."""
+
+    def list_products(self) -> list[Product]: ...
+
+    def get_products(self, skus: list[str]) -> dict[str, Product]: ...
+
+    def create_order(self, order: Order, announcement: Event[Any], request: RecordedRequest | None) -> None:
+        """Atomically: store the order, reserve its stock, put its announcement in the
+        outbox, and record the request's Idempotency-Key. Raise OutOfStock, or
+        RequestAlreadyRecorded when a concurrent request claimed the key first."""
+
+    def find_request(self, customer_id: str, key: str) -> RecordedRequest | None: ...
+
+    def get_order(self, order_id: str) -> Order | None: ...
 
     def cancel(
         self, order: Order, announcement: Event[Any], entry: TimelineEntry, status: OrderStatus, at: datetime

@@ -4,7 +4,9 @@ API Gateway's Cognito authorizer has checked the ID token before we run; the cal
 is whoever its claims say (`sub`, `email`), and only once `email_verified` is true.
 
 GET /openapi.json is the OpenAPI document, generated from the routes below and their
-pydantic models when it is first asked for (nothing of it is built at import).
+pydantic models when it is first asked for (handlers/openapi.py, imported then: nothing
+of it is built at import). What each route documents that it answers is in
+handlers/responses.py; errors are answered by handlers/errors.py.
 """
 
 from __future__ import annotations
@@ -15,43 +17,54 @@ from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from events.correlation import bind_order, unbind_order
 from events.observability import logger, metrics, tracer
-from order_service.adapters.dynamodb import DynamoDBOrderStore, is_transient
+from order_service.adapters.idempotency_keys import DynamoDBIdempotencyKeys
 from order_service.adapters.kms import TokenSealer
+from order_service.adapters.order_store import TransactionalOrderStore
+from order_service.adapters.orders import DynamoDBOrders
+from order_service.adapters.outbox import DynamoDBOutbox
+from order_service.adapters.products import DynamoDBProducts
 from order_service.adapters.s3 import InvoiceLinks
 from order_service.domain import orders
-from order_service.domain.errors import Forbidden, InvoiceNotReady, OrderError, ProductNotFound, StoreBusy
+from order_service.domain.commands import Customer
+from order_service.domain.errors import InvoiceNotReady, ProductNotFound
+from order_service.handlers import errors
+from order_service.handlers.errors import EmailNotVerified, Forbidden, Unauthorized
+from order_service.handlers.mapping import order_summary, order_view, payment_view, place_order_command, product_view
+from order_service.handlers.responses import (
+    BUSY,
+    INVALID,
+    NEEDS_ID_TOKEN,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    UNVERIFIED,
+    documented,
+)
 from order_service.models.api import (
-    Customer,
-    ErrorDetail,
     ErrorResponse,
-    GatewayError,
     InventoryRequest,
     InvoiceLink,
     OrderPage,
-    OrderSummary,
     OrderView,
     PaymentView,
     PlaceOrderRequest,
     ProductList,
     ProductView,
 )
-from order_service.settings import OrderSettings
+from order_service.settings import ApiSettings
 
-settings = OrderSettings.from_env()
-store = DynamoDBOrderStore(
-    settings.orders_table,
-    settings.products_table,
-    settings.outbox_table,
-    settings.idempotency_table,
-    sealer=TokenSealer(settings.payment_token_key_id),
+settings = ApiSettings.from_env()
+products = DynamoDBProducts(settings.products_table)
+store = TransactionalOrderStore(
+    orders=DynamoDBOrders(settings.orders_table, products),
+    products=products,
+    outbox=DynamoDBOutbox(settings.outbox_table, TokenSealer(settings.payment_token_key_id)),
+    keys=DynamoDBIdempotencyKeys(settings.idempotency_table),
 )
 
 
@@ -80,24 +93,11 @@ def _cors() -> CORSConfig | None:
 
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_parse_json, cors=_cors())
-
-
-class Unauthorized(OrderError):
-    code = "UNAUTHORIZED"
-    http_status = 401
+errors.install(app)  # every error answered as an ErrorResponse, with its HTTP status
 
 
 def _json(status: int, body: BaseModel) -> Response[str]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
-
-
-def _error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response[str]:
-    return _json(status, ErrorResponse(error=ErrorDetail(code=code, message=message, details=details or [])))
-
-
-class EmailNotVerified(OrderError):
-    code = "EMAIL_NOT_VERIFIED"
-    http_status = 403
 
 
 def _verified_claims() -> dict[str, Any]:
@@ -120,51 +120,15 @@ def current_customer() -> Customer:
     return Customer(customer_id=claims["sub"], email=claims["email"])
 
 
-# ------------------------------------------------------------------ OpenAPI
-API_TITLE = "Order choreography API"
-API_VERSION = "2.0.0"  # 2: cancel is POST /orders/{id}/cancel (was DELETE); see docs/openapi.json
-API_DESCRIPTION = (
-    "Places orders and reads them back; the order then moves through invoice, payment and shipment "
-    "by events. Paths are relative to the stage URL this document is served from (`.../v1`). "
-    "Money is a decimal string with two places. Every error the API answers is an `ErrorResponse`."
-)
-SECURITY_SCHEME = "CognitoIdToken"
-NEEDS_ID_TOKEN = [{SECURITY_SCHEME: []}]
-
-
-def _documented(description: str, model: Any, **extra: Any) -> dict[str, Any]:
-    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}, **extra}
-
-
-UNAUTHORIZED = _documented(
-    "No token, or not a valid ID token of the user pool: API Gateway's authorizer answers "
-    '`{"message": "Unauthorized"}`; a token without identity claims is an `ErrorResponse` (UNAUTHORIZED)',
-    ErrorResponse | GatewayError,
-)
-BUSY = _documented(
-    "STORE_BUSY: the order store is busy (a write conflict or throttling); nothing was changed. "
-    "Retry after `Retry-After` seconds, with the same Idempotency-Key",
-    ErrorResponse,
-    headers={"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}}},
-)
-UNVERIFIED = _documented(
-    "EMAIL_NOT_VERIFIED: the ID token's `email_verified` claim is not true (confirm the address first)",
-    ErrorResponse,
-)
-INVALID = _documented(
-    "VALIDATION_ERROR: the request does not match the schema; `details` names the fields", ErrorResponse
-)
-
-
 @app.get(
     "/products",
     summary="List the catalogue",
     description="Every product with its price and available stock. Public: no token needed.",
     tags=["catalogue"],
-    responses={200: _documented("The catalogue", ProductList)},
+    responses={200: documented("The catalogue", ProductList)},
 )
 def list_products() -> Response[str]:
-    return _json(200, ProductList(products=[ProductView.of(p) for p in store.list_products()]))
+    return _json(200, ProductList(products=[product_view(p) for p in store.list_products()]))
 
 
 IdempotencyKey = Annotated[
@@ -191,7 +155,7 @@ IdempotencyKey = Annotated[
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        201: _documented(
+        201: documented(
             "The order, placed (or replayed for a retried Idempotency-Key)",
             OrderView,
             headers={
@@ -201,16 +165,16 @@ IdempotencyKey = Annotated[
                 }
             },
         ),
-        400: _documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
+        400: documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
-        409: _documented(
+        409: documented(
             "OUT_OF_STOCK: a quantity above available stock (`details` names the SKUs); "
             "UNKNOWN_SKU: a SKU not in the catalogue (`details` names them); "
             "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with another body",
             ErrorResponse,
         ),
-        422: _documented(
+        422: documented(
             "VALIDATION_ERROR: the body does not match the schema (`details` names the fields)", ErrorResponse
         ),
         503: BUSY,
@@ -220,17 +184,18 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
     customer = current_customer()
     # This request starts the order's saga: its id is the correlation id of every event
     # and log line of the order (events.correlation).
-    placed = orders.place_order(request, customer, store, idempotency_key, correlation_id=_request_id())
+    command = place_order_command(request)
+    placed = orders.place_order(command, customer, store, idempotency_key, correlation_id=_request_id())
     order = placed.order
     bind_order(order.order_id, order.correlation_id)
     if placed.replayed:
         logger.info("order request replayed", extra={"order_id": order.order_id})
-        response = _json(201, OrderView.of(order))
+        response = _json(201, order_view(order))
         response.headers["Idempotent-Replayed"] = "true"
         return response
     logger.info("order placed", extra={"lines": len(order.lines), "total_cents": order.total_cents})
     metrics.add_metric(name="OrderPlaced", unit="Count", value=1)
-    return _json(201, OrderView.of(order))
+    return _json(201, order_view(order))
 
 
 @app.get(
@@ -243,20 +208,17 @@ def place_order(request: PlaceOrderRequest, idempotency_key: IdempotencyKey = No
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("The order", OrderView),
+        200: documented("The order", OrderView),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
-        404: _documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse),
+        404: documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse),
         422: INVALID,
     },
 )
 def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
     bind_order(order.order_id, order.correlation_id)
-    return _json(200, OrderView.of(order))
-
-
-NOT_FOUND = _documented("ORDER_NOT_FOUND: no such order, or another customer's", ErrorResponse)
+    return _json(200, order_view(order))
 
 
 @app.get(
@@ -269,10 +231,10 @@ NOT_FOUND = _documented("ORDER_NOT_FOUND: no such order, or another customer's",
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("A page of orders", OrderPage),
+        200: documented("A page of orders", OrderPage),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
-        404: _documented(
+        404: documented(
             "INVALID_CURSOR: `next` names no page of the caller's (not a cursor this API gave them)", ErrorResponse
         ),
         422: INVALID,
@@ -292,7 +254,7 @@ def list_orders(
     ] = None,
 ) -> Response[str]:
     page, following = orders.list_customer_orders(current_customer().customer_id, store, limit, cursor)
-    return _json(200, OrderPage(orders=[OrderSummary.of(order) for order in page], next=following))
+    return _json(200, OrderPage(orders=[order_summary(order) for order in page], next=following))
 
 
 # POST .../cancel rather than DELETE: the order stays readable (CANCELLED, then perhaps
@@ -310,11 +272,11 @@ def list_orders(
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        202: _documented("The order, CANCELLING (shipment's verdict and any refund follow)", OrderView),
+        202: documented("The order, CANCELLING (shipment's verdict and any refund follow)", OrderView),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
         404: NOT_FOUND,
-        409: _documented(
+        409: documented(
             "ORDER_ALREADY_SHIPPED, or ORDER_NOT_CANCELLABLE (its payment failed or it could not ship)",
             ErrorResponse,
         ),
@@ -328,7 +290,7 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
     logger.info("order cancelled", extra={"already": cancellation.already})
     if not cancellation.already:
         metrics.add_metric(name="OrderCancelled", unit="Count", value=1)
-    return _json(202, OrderView.of(cancellation.order))
+    return _json(202, order_view(cancellation.order))
 
 
 @app.get(
@@ -338,7 +300,7 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("The payment", PaymentView),
+        200: documented("The payment", PaymentView),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
         404: NOT_FOUND,
@@ -348,7 +310,7 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
 def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
     order = orders.get_customer_order(order_id, current_customer().customer_id, store)
     bind_order(order.order_id, order.correlation_id)
-    return _json(200, PaymentView.of(order))
+    return _json(200, payment_view(order))
 
 
 @app.get(
@@ -358,11 +320,11 @@ def get_payment(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> 
     tags=["orders"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("The link", InvoiceLink),
+        200: documented("The link", InvoiceLink),
         401: UNAUTHORIZED,
         403: UNVERIFIED,
         404: NOT_FOUND,
-        409: _documented(
+        409: documented(
             "INVOICE_NOT_READY: the order exists but is not invoiced yet (seconds after it was placed); "
             "ask again after `Retry-After` seconds",
             ErrorResponse,
@@ -396,8 +358,8 @@ def get_invoice(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> 
     description="One product with its price and available stock. Public: no token needed.",
     tags=["catalogue"],
     responses={
-        200: _documented("The product", ProductView),
-        404: _documented("PRODUCT_NOT_FOUND", ErrorResponse),
+        200: documented("The product", ProductView),
+        404: documented("PRODUCT_NOT_FOUND", ErrorResponse),
         422: INVALID,
     },
 )
@@ -405,7 +367,7 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
     product = store.get_products([sku]).get(sku)
     if product is None:
         raise ProductNotFound(sku)
-    return _json(200, ProductView.of(product))
+    return _json(200, product_view(product))
 
 
 @app.put(
@@ -418,15 +380,15 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
     tags=["catalogue"],
     security=NEEDS_ID_TOKEN,
     responses={
-        200: _documented("The product as it now is", ProductView),
-        400: _documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
+        200: documented("The product as it now is", ProductView),
+        400: documented("MALFORMED_JSON: the body is not JSON", ErrorResponse),
         401: UNAUTHORIZED,
-        403: _documented(
+        403: documented(
             "FORBIDDEN: the caller is not in the group `admin`; EMAIL_NOT_VERIFIED: the ID token's "
             "`email_verified` claim is not true",
             ErrorResponse,
         ),
-        404: _documented("PRODUCT_NOT_FOUND: a new SKU without name and price", ErrorResponse),
+        404: documented("PRODUCT_NOT_FOUND: a new SKU without name and price", ErrorResponse),
         422: INVALID,
         503: BUSY,
     },
@@ -437,7 +399,7 @@ def put_inventory(sku: Annotated[str, Path(min_length=1, max_length=64)], reques
     price_cents = int(Decimal(request.price) * 100) if request.price is not None else None
     product = orders.set_inventory(sku, store, request.stock, price_cents=price_cents, name=request.name)
     logger.info("inventory set", extra={"sku": sku, "stock": request.stock})
-    return _json(200, ProductView.of(product))
+    return _json(200, product_view(product))
 
 
 @cache
@@ -465,106 +427,9 @@ def caller_groups() -> set[str]:
     },
 )
 def openapi_document() -> Response[str]:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_openapi_json())
+    from order_service.handlers import openapi  # only this route needs it
 
-
-@cache  # generated on the first request, then kept for the container's life
-def _openapi_json() -> str:
-    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
-
-    id_token = APIKey(
-        name="Authorization",
-        in_=APIKeyIn.header,
-        description="A Cognito user-pool ID token, as the whole header value (no `Bearer` prefix)",
-    )
-    document = json.loads(
-        app.get_openapi_json_schema(
-            title=API_TITLE,
-            version=API_VERSION,
-            description=API_DESCRIPTION,
-            security_schemes={SECURITY_SCHEME: id_token},
-        )
-    )
-    return json.dumps(_without_powertools_defaults(document))
-
-
-def _without_powertools_defaults(document: dict[str, Any]) -> dict[str, Any]:
-    """Drop what Powertools adds that this API does not answer.
-
-    Powertools gives every operation a 422 with its own `HTTPValidationError` body; the
-    routes above document their 422 (an `ErrorResponse`) where they have one, so the
-    stock ones left are dropped, and then the component schemas nobody references.
-    Its default server (`/`) would point at the host's root rather than at the stage,
-    so the document has none: paths are relative to where it is served from.
-    """
-    document.pop("servers", None)
-    for operation in (op for path in document.get("paths", {}).values() for op in path.values()):
-        responses = operation.get("responses", {})
-        for status, response in list(responses.items()):
-            if "HTTPValidationError" in json.dumps(response):
-                del responses[status]
-    schemas = document.get("components", {}).get("schemas", {})
-    while True:
-        referenced = json.dumps({key: value for key, value in document.items() if key != "components"})
-        referenced += json.dumps(schemas)
-        unused = [name for name in schemas if f'"#/components/schemas/{name}"' not in referenced]
-        if not unused:
-            return document
-        for name in unused:
-            del schemas[name]
-
-
-@app.exception_handler(OrderError)
-def handle_order_error(error: OrderError) -> Response[str]:
-    response = _error(error.http_status, error.code, error.message, error.details)
-    retry_after = getattr(error, "retry_after", None)  # "not ready yet": when to ask again
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
-
-
-@app.exception_handler(ClientError)
-def handle_store_refusal(error: ClientError) -> Response[str]:
-    """Throttling that outlasted botocore's retries on a read or a plain write: the
-    same 503 as a busy transaction. Any other AWS error is a bug, and stays a 5xx."""
-    if not is_transient(error):
-        raise error
-    return handle_order_error(StoreBusy(error.response.get("Error", {}).get("Code", "")))
-
-
-@app.exception_handler(ValidationException)
-def handle_validation_error(error: ValidationException) -> Response[str]:
-    details = [
-        {
-            "field": ".".join(str(part) for part in err.get("loc", ())[1:]) or "body",
-            "type": err.get("type"),
-            "message": err.get("msg"),
-        }
-        for err in error.errors()
-    ]
-    malformed = any(err.get("type") == "json_invalid" for err in error.errors())
-    if malformed:
-        return _error(400, "MALFORMED_JSON", "the request body is not valid JSON", details)
-    return _error(422, "VALIDATION_ERROR", "the request does not match the schema", details)
-
-
-@app.exception_handler(ValueError)
-def handle_unreadable_multipart(error: ValueError) -> Response[str]:
-    """Powertools' multipart/form-data parser raises ValueError on a body it cannot read (no
-    boundary, characters outside latin-1). This API takes JSON only: such a body is the
-    unsupported content type it is, answered like text/plain. Any other ValueError is a bug."""
-    content_type = app.current_event.headers.get("content-type") or ""
-    if not content_type.lower().startswith("multipart/"):
-        raise error
-    details = [
-        {"field": "body", "type": "unsupported_content_type", "message": f"Unsupported content type: {content_type}"}
-    ]
-    return _error(422, "VALIDATION_ERROR", "the request does not match the schema", details)
-
-
-@app.not_found
-def handle_not_found(_: Exception) -> Response[str]:
-    return _error(404, "NOT_FOUND", "no such resource")
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi.document_json(app))
 
 
 def _request_id() -> str | None:

@@ -9,12 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from events.consumer import EventConsumer
 from events.models import Event, EventType
 from events.observability import logger, metrics, tracer
-from order_service.adapters.dynamodb import DynamoDBOrderStore
+from order_service.adapters.orders import DynamoDBOrders
+from order_service.adapters.products import DynamoDBProducts
 from order_service.domain.orders import apply_event
-from order_service.settings import OrderSettings
+from order_service.settings import StatusSettings
 
-settings = OrderSettings.from_env()
-store = DynamoDBOrderStore(settings.orders_table, settings.products_table)
+settings = StatusSettings.from_env()
+store = DynamoDBOrders(settings.orders_table, DynamoDBProducts(settings.products_table))
 
 
 def on_event(event: Event[Any]) -> None:

@@ -18,23 +18,19 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from events.correlation import order_context
 from events.observability import logger, metrics, tracer
 from events.publisher import EventPublisher
-from order_service.adapters.dynamodb import DynamoDBOrderStore
 from order_service.adapters.kms import TokenSealer
-from order_service.settings import OrderSettings
+from order_service.adapters.outbox import DynamoDBOutbox
+from order_service.settings import RelaySettings
 
-settings = OrderSettings.from_env()
-store = DynamoDBOrderStore(
-    settings.orders_table,
-    settings.products_table,
-    settings.outbox_table,
-    sealer=TokenSealer(settings.payment_token_key_id),
-)
+settings = RelaySettings.from_env()
+outbox = DynamoDBOutbox(settings.outbox_table, TokenSealer(settings.payment_token_key_id))
 publisher = EventPublisher(settings.order_events_topic_arn)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -42,10 +38,10 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def relay_record(record: DynamoDBRecord) -> None:
     if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
         return  # the deletes of published entries
-    event = store.outbox_event(record.dynamodb.new_image)
+    event = outbox.event_of(record.dynamodb.new_image)
     with order_context(event):  # this order's ids on this record's lines only
         publisher.publish(event)
-        store.delete_outbox_entry(event.event_id)
+        outbox.delete(event.event_id)
         logger.info("event relayed")
         metrics.add_metric(name="OutboxRelayed", unit="Count", value=1)
 
@@ -53,5 +49,5 @@ def relay_record(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=relay_record, processor=processor, context=context)

@@ -26,20 +26,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from events.observability import logger, metrics, tracer
 from events.publisher import EventPublisher
-from order_service.adapters.dynamodb import DynamoDBOrderStore
 from order_service.adapters.kms import TokenSealer
 from order_service.adapters.outbox import DynamoDBOutbox, OutboxEntry
 from order_service.models.sweep import SweepRequest
-from order_service.settings import OrderSettings
+from order_service.settings import SweepSettings
 
-settings = OrderSettings.from_env()
-store = DynamoDBOrderStore(  # for its outbox_event: the entry format and the token unsealing
-    settings.orders_table,
-    settings.products_table,
-    settings.outbox_table,
-    sealer=TokenSealer(settings.payment_token_key_id),
-)
-outbox = DynamoDBOutbox(settings.outbox_table)
+settings = SweepSettings.from_env()
+outbox = DynamoDBOutbox(settings.outbox_table, TokenSealer(settings.payment_token_key_id))
 publisher = EventPublisher(settings.order_events_topic_arn)
 clock = time.time  # the tests move it forward
 STOP_WITH_MILLIS_LEFT = 5_000  # leave the rest to the next sweep rather than time out mid-publish
@@ -77,7 +70,7 @@ def sweep(older_than: int, now: float, context: LambdaContext | None = None) -> 
 def _republish(entry: OutboxEntry) -> bool:
     logger.set_correlation_id(entry.order_id)
     try:
-        event = store.outbox_event(entry.item)
+        event = outbox.event_of(entry.item)
         publisher.publish(event)
         outbox.delete(entry.event_id)
     except Exception as error:  # one entry's failure must not stop the sweep of the others

@@ -1,33 +1,39 @@
-"""The REST API's request and response bodies."""
+"""The REST API's request and response bodies: the wire format, which the domain never
+sees. order_service/handlers/mapping.py maps them to the domain's commands and from its
+models; nothing here imports the domain (its status names are repeated in OrderStatus,
+and a test checks that the two lists agree)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, field_validator
 
 from events.models import Address
-from order_service.domain.lifecycle import OrderStatus
-from order_service.domain.model import Order, Product, TimelineEntry
 
 MAX_QUANTITY = 100
 MAX_LINES = 50
+# The example body the OpenAPI document shows for POST /orders.
+PLACE_ORDER_EXAMPLE: dict[str, Any] = {
+    "items": [{"sku": "MUG-001", "quantity": 2}],
+    "shipping_address": {
+        "name": "Ada Lovelace",
+        "line1": "12 Analytical Row",
+        "city": "London",
+        "postal_code": "N1 9GU",
+        "country": "GB",
+    },
+    "payment_token": "tok_visa",  # the simulated payment provider's test token
+}
 
 
 def _integral(value: object) -> object:
     """JSON Schema's `integer` takes 28.0 as well as 28, and so does this API; never "28" or true.
     (A model's before-validator: an Annotated validator would drop the bounds from the schema.)"""
     return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-class Customer(BaseModel):
-    """Who the Cognito ID token says the caller is."""
-
-    customer_id: str
-    email: str
 
 
 class OrderItemRequest(BaseModel):
@@ -44,24 +50,10 @@ class AddressRequest(Address):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-# The example the OpenAPI document shows (choreography/samples.py builds the same body).
-EXAMPLE_ORDER_REQUEST = {
-    "items": [{"sku": "MUG-001", "quantity": 2}],
-    "shipping_address": {
-        "name": "Ada Lovelace",
-        "line1": "12 Analytical Row",
-        "city": "London",
-        "postal_code": "N1 9GU",
-        "country": "GB",
-    },
-    "payment_token": "tok_visa",
-}
-
-
 class PlaceOrderRequest(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
-        json_schema_extra={"examples": [EXAMPLE_ORDER_REQUEST]},
+        json_schema_extra={"examples": [PLACE_ORDER_EXAMPLE]},
     )
 
     items: list[OrderItemRequest] = Field(min_length=1, max_length=MAX_LINES)
@@ -83,22 +75,36 @@ Money = Annotated[
 ]
 
 
+# The statuses an order is shown in: the API's names for the domain's OrderStatus
+# (order_service.domain.lifecycle), repeated here so the wire format is declared in one
+# layer; tests/unit/order_service/test_mapping.py checks that the two agree.
+class OrderStatus(StrEnum):
+    CREATED = "CREATED"
+    INVOICED = "INVOICED"
+    PAID = "PAID"
+    CANCELLING = "CANCELLING"
+    SHIPPED = "SHIPPED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    SHIPMENT_FAILED = "SHIPMENT_FAILED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+
+
+# One event that reached the order; `status` is set when it changed the order's status.
+class TimelineEntry(BaseModel):
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    status: OrderStatus | None = None
+
+
 class ProductView(BaseModel):
     sku: str
     name: str
     price: Money
     currency: str
     stock: int
-
-    @classmethod
-    def of(cls, product: Product) -> ProductView:
-        return cls(
-            sku=product.sku,
-            name=product.name,
-            price=money(product.price_cents),
-            currency=product.currency,
-            stock=product.stock,
-        )
 
 
 class ProductList(BaseModel):
@@ -129,34 +135,6 @@ class OrderView(BaseModel):
     cancelled_at: datetime | None = None
     delivered_at: datetime | None = None
 
-    @classmethod
-    def of(cls, order: Order) -> OrderView:
-        return cls(
-            order_id=order.order_id,
-            status=order.status,
-            lines=[
-                OrderLineView(
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price=money(line.unit_price_cents),
-                    line_total=money(line.line_total_cents),
-                )
-                for line in order.lines
-            ],
-            total=money(order.total_cents),
-            currency=order.currency,
-            shipping_address=order.shipping_address,
-            created_at=order.created_at,
-            timeline=sorted(order.timeline, key=lambda entry: entry.occurred_at),
-            invoice_number=order.invoice_number,
-            carrier=order.carrier,
-            tracking_number=order.tracking_number,
-            failure_reason=order.failure_reason,
-            cancelled_at=order.cancelled_at,
-            delivered_at=order.delivered_at,
-        )
-
 
 class OrderSummary(BaseModel):
     order_id: str
@@ -165,17 +143,6 @@ class OrderSummary(BaseModel):
     currency: str
     items: int = Field(description="Units ordered, all lines together")
     created_at: datetime
-
-    @classmethod
-    def of(cls, order: Order) -> OrderSummary:
-        return cls(
-            order_id=order.order_id,
-            status=order.status,
-            total=money(order.total_cents),
-            currency=order.currency,
-            items=sum(line.quantity for line in order.lines),
-            created_at=order.created_at,
-        )
 
 
 class OrderPage(BaseModel):
@@ -208,34 +175,6 @@ class PaymentView(BaseModel):
     decline_code: str | None = None
     failure_reason: str | None = None
     refunds: list[RefundView] = []
-
-    @classmethod
-    def of(cls, order: Order) -> PaymentView:
-        if order.refund_id:
-            state = PaymentState.REFUNDED
-        elif order.charge_id:
-            state = PaymentState.CONFIRMED
-        elif order.status == OrderStatus.PAYMENT_FAILED:
-            state = PaymentState.FAILED
-        elif order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
-            state = PaymentState.NOT_CHARGED
-        else:
-            state = PaymentState.PENDING
-        refunds = (
-            [RefundView(refund_id=order.refund_id, amount=money(order.refunded_cents or 0), reason=order.refund_reason)]
-            if order.refund_id
-            else []
-        )
-        return cls(
-            order_id=order.order_id,
-            state=state,
-            amount=money(order.paid_cents if order.paid_cents is not None else order.total_cents),
-            currency=order.currency,
-            charge_id=order.charge_id,
-            decline_code=order.decline_code,
-            failure_reason=order.failure_reason if state == PaymentState.FAILED else None,
-            refunds=refunds,
-        )
 
 
 class InvoiceLink(BaseModel):

@@ -22,6 +22,7 @@ DEFERRED = {
     "aws_lambda_powertools.utilities.parser.models",
     "jinja2",  # rendering: first email or invoice
     "aws_lambda_powertools.event_handler.openapi.models",  # GET /openapi.json
+    "order_service.handlers.openapi",  # GET /openapi.json
 }
 _PROBE = (
     "import json, sys, {module}; from events import models; "

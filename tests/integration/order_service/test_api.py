@@ -487,3 +487,34 @@ def test_every_operation_with_a_body_documents_the_malformed_json_answer(api):
     assert sorted(with_body) == [("post", "/orders"), ("put", "/inventory/{sku}")]
     for method, path in with_body:
         assert "400" in document["paths"][path][method]["responses"], (method, path)
+
+
+def idempotency_records() -> list[dict]:
+    return boto3.client("dynamodb").scan(TableName="idempotency", ConsistentRead=True)["Items"]
+
+
+def test_an_idempotency_key_is_recorded_in_the_order_services_own_format(api):
+    placed = call(api, "POST", "/orders", body(("LAMP-001", 1)), headers={"Idempotency-Key": "key-1"})
+
+    [record] = idempotency_records()
+    assert record["id"]["S"] == "order-api/idempotency-key#cust-ada#key-1"
+    # Not a Powertools record: no status, no saved response; `expiration` is the table's TTL.
+    assert set(record) == {"id", "request_hash", "order_id", "expiration"}
+    assert record["order_id"]["S"] == json_body(placed)["order_id"]
+
+
+def test_a_key_recorded_before_the_own_prefix_still_replays_its_order(api):
+    headers = {"Idempotency-Key": "key-1"}
+    first = call(api, "POST", "/orders", body(("LAMP-001", 1)), headers=headers)
+    [record] = idempotency_records()
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.delete_item(TableName="idempotency", Key={"id": record["id"]})
+    dynamodb.put_item(TableName="idempotency", Item={**record, "id": {"S": "order_service.place_order#cust-ada#key-1"}})
+
+    again = call(api, "POST", "/orders", body(("LAMP-001", 1)), headers=headers)
+    reused = call(api, "POST", "/orders", body(("LAMP-001", 2)), headers=headers)
+
+    assert again["statusCode"] == 201 and again["multiValueHeaders"]["Idempotent-Replayed"] == ["true"]
+    assert json_body(again)["order_id"] == json_body(first)["order_id"]
+    assert reused["statusCode"] == 409 and json_body(reused)["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert order_count() == 1 and stock_of("LAMP-001") == 2

@@ -14,7 +14,9 @@ from events.models import (
 from order_service.domain.errors import OrderNotCancellable, OrderNotFound, ProductNotFound
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.orders import apply_event, cancel_order, list_customer_orders, place_order, set_inventory
-from order_service.models.api import PaymentState, PaymentView
+from order_service.handlers.errors import http_status
+from order_service.handlers.mapping import payment_view
+from order_service.models.api import PaymentState
 from tests import builders
 from tests.unit.order_service.test_orders import ADA, catalogue, request
 
@@ -91,7 +93,7 @@ def test_a_shipped_order_cannot_be_cancelled():
     with pytest.raises(OrderNotCancellable) as raised:
         cancel_order(order.order_id, "cust-ada", store)
 
-    assert raised.value.code == "ORDER_ALREADY_SHIPPED" and raised.value.http_status == 409
+    assert raised.value.code == "ORDER_ALREADY_SHIPPED" and http_status(raised.value) == 409
     assert store.stock("MUG-001") == 7
 
 
@@ -112,18 +114,18 @@ def test_a_payment_confirmed_after_the_stop_cannot_revive_the_order_but_shows():
 
     apply_event(builders.payment_confirmed(invoiced), store)
     assert store.orders[order.order_id].status is OrderStatus.CANCELLED
-    assert PaymentView.of(store.orders[order.order_id]).state is PaymentState.CONFIRMED
+    assert payment_view(store.orders[order.order_id]).state is PaymentState.CONFIRMED
     assert store.stock("MUG-001") == 10  # released once
 
 
 def test_payment_view_follows_the_events_and_never_shows_the_token():
     store = catalogue()
     order, created = _placed(store)
-    assert PaymentView.of(store.orders[order.order_id]).state is PaymentState.PENDING
+    assert payment_view(store.orders[order.order_id]).state is PaymentState.PENDING
     paid = builders.payment_confirmed(builders.invoice_created(created))
     apply_event(paid, store)
 
-    view = PaymentView.of(store.orders[order.order_id])
+    view = payment_view(store.orders[order.order_id])
 
     assert view.state is PaymentState.CONFIRMED and view.charge_id == "ch_test_123"
     assert "tok_" not in view.model_dump_json()

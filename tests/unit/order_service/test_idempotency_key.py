@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from order_service.domain.commands import Customer
 from order_service.domain.errors import IdempotencyKeyReused, RequestAlreadyRecorded
 from order_service.domain.orders import place_order
-from order_service.models.api import Customer
 from tests.unit.order_service.fakes import FakeOrderStore
 from tests.unit.order_service.test_orders import ADA, catalogue, request
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 import pytest
 
 from events.models import EventType, OrderCreated
+from order_service.domain.commands import Customer, PlaceOrder
 from order_service.domain.errors import OrderNotFound, OutOfStock, UnknownProducts
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Product
 from order_service.domain.orders import Applied, apply_event, get_customer_order, place_order
-from order_service.models.api import Customer, PlaceOrderRequest
+from order_service.handlers.mapping import place_order_command
+from order_service.models.api import PlaceOrderRequest
 from tests import builders
 from tests.unit.order_service.fakes import FakeOrderStore
 
@@ -23,14 +25,16 @@ def catalogue() -> FakeOrderStore:
     )
 
 
-def request(*items: tuple[str, int], token: str = "tok_visa") -> PlaceOrderRequest:
-    return PlaceOrderRequest.model_validate(
+def request(*items: tuple[str, int], token: str = "tok_visa") -> PlaceOrder:
+    """A POST /orders body (with a client price the API drops), as the handler maps it."""
+    body = PlaceOrderRequest.model_validate(
         {
             "items": [{"sku": sku, "quantity": qty, "price": "0.01"} for sku, qty in items],
             "shipping_address": builders.address().model_dump(),
             "payment_token": token,
         }
     )
+    return place_order_command(body)
 
 
 def test_order_is_priced_from_the_catalogue_not_the_client():
