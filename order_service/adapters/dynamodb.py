@@ -1,5 +1,5 @@
-"""What the order service's DynamoDB stores share: item (de)serialization, which refusals
-are transient, and the retry of those.
+"""What the order service's DynamoDB stores share: the item mapping (events/items.py,
+the one every service uses), which refusals are transient, and the retry of those.
 
 One store per table: products.py (catalogue and stock), orders.py (the orders),
 outbox.py (events waiting to be published), idempotency_keys.py (POST /orders'
@@ -10,18 +10,17 @@ must span tables.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, TypeVar
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from events.faults import call_with_retries
+from events.items import from_item, to_attribute, to_item
+from events.retries import call_with_retries
 from order_service.domain.errors import StoreBusy
 
+__all__ = ["from_item", "to_attribute", "to_item"]  # the item mapping every service shares
+
 T = TypeVar("T")
-serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def dynamodb_client(client: Any = None) -> Any:
@@ -31,27 +30,6 @@ def dynamodb_client(client: Any = None) -> Any:
     from events.aws import client as make_client
 
     return make_client("dynamodb")
-
-
-def to_item(value: dict[str, Any]) -> dict[str, Any]:
-    return {key: serializer.serialize(val) for key, val in value.items() if val is not None}
-
-
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return _plain({key: _deserializer.deserialize(val) for key, val in item.items()})
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; the models want ints."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _plain(val) for key, val in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(val) for val in value]
-    if isinstance(value, set):
-        return sorted(_plain(val) for val in value)
-    return value
 
 
 def cancellation_codes(error: ClientError) -> list[str]:

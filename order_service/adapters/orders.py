@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from events.models import OrderLine
-from order_service.adapters.dynamodb import dynamodb_client, from_item, serializer, to_item, transact_if
+from order_service.adapters.dynamodb import dynamodb_client, from_item, to_attribute, to_item, transact_if
 from order_service.adapters.products import DynamoDBProducts
 from order_service.domain.errors import InvalidCursor
 from order_service.domain.lifecycle import OrderStatus
@@ -109,7 +109,7 @@ class DynamoDBOrders:
                 **values,
                 ":next": {"N": str(order.version + 1)},
                 ":empty": {"L": []},
-                ":entry": {"L": [serializer.serialize(_entry_to_dict(entry))]},
+                ":entry": {"L": [to_attribute(_entry_to_dict(entry))]},
                 ":event_ids": {"SS": [entry.event_id]},
                 ":fact": {"SS": [entry.event_type]},
                 **({":version": {"N": str(order.version)}} if order.version else {}),
@@ -140,7 +140,7 @@ def _decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
 
 def _fact_updates(facts: dict[str, str | int]) -> tuple[dict[str, str], dict[str, Any], str]:
     names = {f"#fact{i}": name for i, name in enumerate(sorted(facts))}
-    values = {f":fact{i}": serializer.serialize(facts[name]) for i, name in enumerate(sorted(facts))}
+    values = {f":fact{i}": to_attribute(facts[name]) for i, name in enumerate(sorted(facts))}
     return names, values, "".join(f", #fact{i} = :fact{i}" for i in range(len(facts)))
 
 

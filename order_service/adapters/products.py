@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from order_service.adapters.dynamodb import dynamodb_client, from_item, serializer, to_item
+from order_service.adapters.dynamodb import dynamodb_client, from_item, to_attribute, to_item
 from order_service.domain.errors import ProductNotFound
 from order_service.domain.model import Product
 
@@ -59,9 +59,7 @@ class DynamoDBProducts:
                 UpdateExpression="SET " + ", ".join(f"#u{i} = :u{i}" for i in range(len(given))),
                 ConditionExpression="attribute_exists(sku)",
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={
-                    f":u{i}": serializer.serialize(value) for i, value in enumerate(given.values())
-                },
+                ExpressionAttributeValues={f":u{i}": to_attribute(value) for i, value in enumerate(given.values())},
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         except ClientError as error:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from events.clock import utcnow
 from events.models import (
     Address,
     DeliveredData,
@@ -95,7 +95,7 @@ def place_order(
         total_cents=sum(line.line_total_cents for line in lines),
         currency=products[lines[0].sku].currency,
         shipping_address=command.shipping_address,
-        created_at=datetime.now(UTC),
+        created_at=utcnow(),
     )
     announcement = OrderCreated.first(
         order_id=order.order_id,
@@ -249,7 +249,7 @@ def cancel_order(order_id: str, customer_id: str, store: OrderStore) -> Cancella
             occurred_at=announcement.occurred_at,
             status=status,
         )
-        cancelled_at = datetime.now(UTC)
+        cancelled_at = utcnow()
         if store.cancel(order, announcement, entry, status, cancelled_at):
             return Cancellation(order.model_copy(update={"status": status, "cancelled_at": cancelled_at}))
     raise OrderBusy(order_id)

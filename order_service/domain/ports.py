@@ -59,7 +59,3 @@ class OrderStore(Protocol):
 
     def set_stock(self, sku: str, stock: int, price_cents: int | None, name: str | None) -> Product:
         """Set the available stock (and price, name) of an existing product."""
-
-
-class Publisher(Protocol):
-    def publish(self, event: Event[Any]) -> str: ...

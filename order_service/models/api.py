@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, field_validator
 
 from events.models import Address
+from events.money import amount
 
 MAX_QUANTITY = 100
 MAX_LINES = 50
@@ -62,7 +63,8 @@ class PlaceOrderRequest(BaseModel):
 
 
 def money(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+    """What a response shows for an amount (events/money.py: exact, two places)."""
+    return amount(cents)
 
 
 # What a response carries for an amount: pydantic writes a Decimal as a JSON string.
