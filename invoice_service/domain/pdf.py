@@ -142,7 +142,7 @@ class Typesetter:
         # loads and embeds none of them.
         characters = {ord(char) for char in "".join(texts)}
         self._covered: set[int] = set()
-        families = []
+        families: list[str] = []
         for family in (_LATIN, _ARABIC, _CJK):
             if families and characters <= self._covered:
                 break

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -129,11 +130,19 @@ API_DESCRIPTION = (
     "Money is a decimal string with two places. Every error the API answers is an `ErrorResponse`."
 )
 SECURITY_SCHEME = "CognitoIdToken"
-NEEDS_ID_TOKEN = [{SECURITY_SCHEME: []}]
+NEEDS_ID_TOKEN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 
 
-def _documented(description: str, model: Any, **extra: Any) -> dict[str, Any]:
-    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}, **extra}
+def _documented(
+    description: str, model: Any, headers: dict[str, OpenAPIResponseHeader] | None = None
+) -> OpenAPIResponse:
+    documented: OpenAPIResponse = {
+        "description": description,
+        "content": {content_types.APPLICATION_JSON: {"model": model}},
+    }
+    if headers is not None:
+        documented["headers"] = headers
+    return documented
 
 
 UNAUTHORIZED = _documented(

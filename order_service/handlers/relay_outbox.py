@@ -54,4 +54,7 @@ def relay_record(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=relay_record, processor=processor, context=context)
+    # Lambda's answer is the plain dict of Powertools' PartialItemFailureResponse.
+    return dict(
+        process_partial_response(event=event, record_handler=relay_record, processor=processor, context=context)
+    )

@@ -33,7 +33,7 @@ from tests.unit.events.fakes import redeliver_until_settled
 
 MODULE = "billing_service.handlers.handle_invoice_created"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-OK = {"batchItemFailures": []}
+OK: dict[str, list[Any]] = {"batchItemFailures": []}
 
 
 def _instance(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, *, idempotency: bool = True) -> ModuleType:
@@ -152,7 +152,9 @@ def test_a_cancellation_during_the_charge_is_retried_and_then_refunds(
         batch = {"Records": [sqs_record(cancel, message_id="cancel-1"), sqs_record(neighbour, message_id="other")]}
         responses.append(other.handler(batch, lambda_context()))
 
-    billing.provider = RecordingProvider(provider=billing.provider, during_charge=cancel_arrives_meanwhile)
+    monkeypatch.setattr(
+        billing, "provider", RecordingProvider(provider=billing.provider, during_charge=cancel_arrives_meanwhile)
+    )
 
     assert billing.handler(sqs_batch(invoice), lambda_context()) == OK
 
@@ -224,6 +226,7 @@ def test_a_shipment_error_after_the_charge_refunds_it_once(
     invoice = invoice_created(payment_token="tok_visa")
     handler(sqs_batch(invoice), lambda_context())
     [confirmed] = topic.published()
+    assert isinstance(confirmed, PaymentConfirmed)
     error = shipment_error(confirmed)
 
     assert handler(sqs_batch(error), lambda_context()) == OK
@@ -247,6 +250,7 @@ def test_a_cancellation_and_a_shipment_error_in_one_batch_refund_once(
     invoice = invoice_created(payment_token="tok_visa")
     handler(sqs_batch(invoice), lambda_context())
     [confirmed] = topic.published()
+    assert isinstance(confirmed, PaymentConfirmed)
     cancel, error = stopped(invoice), shipment_error(confirmed)
 
     assert handler(sqs_batch(error, cancel), lambda_context()) == OK

@@ -23,7 +23,7 @@ from moto.ses.models import ses_backends
 
 from events.catalogue import SUBSCRIPTIONS
 from events.faults import FaultInjector
-from events.models import EventType
+from events.models import Event, EventType
 from events.observability import logger
 from tests.builders import (
     address,
@@ -70,11 +70,16 @@ class SentMessage:
     @property
     def body(self) -> str:
         """The HTML part."""
-        return str(self.mime.get_body(("html",)).get_content())
+        return self._part("html")
 
     @property
     def text(self) -> str:
-        return str(self.mime.get_body(("plain",)).get_content())
+        return self._part("plain")
+
+    def _part(self, subtype: str) -> str:
+        body = self.mime.get_body((subtype,))
+        assert body is not None, f"no text/{subtype} part"
+        return str(body.get_content())
 
 
 def sent_messages() -> list[SentMessage]:
@@ -343,7 +348,10 @@ def test_with_every_send_faulty_the_records_fail_without_any_email_and_the_retry
     module = load(monkeypatch)
     spy = SendRawEmailSpy(module.mailer.client)
     logs = capture_logs(module, monkeypatch)
-    events = [shipped(customer_email="grace@example.com"), invoice_created(payment_token="tok_LogMeNot")]
+    events: list[Event[Any]] = [
+        shipped(customer_email="grace@example.com"),
+        invoice_created(payment_token="tok_LogMeNot"),
+    ]
     batch = sqs_batch(*events)
 
     # Both records failed: Powertools fails the whole invocation, SQS retries both.

@@ -266,7 +266,9 @@ def test_a_refund_the_provider_refuses_fails_the_event_and_announces_nothing(bil
     assert refused.value.code == "amount_too_large"
     # The claim stays with this event: a later SHIPMENT_ERROR cannot start a second refund.
     assert billing.row(invoice.order_id).status is PaymentStatus.REFUNDING
-    assert billing.shipment_failed(shipment_error(billing.publisher.events[0])).outcome is RefundOutcome.ALREADY_SETTLED
+    confirmed = billing.publisher.events[0]
+    assert isinstance(confirmed, PaymentConfirmed)
+    assert billing.shipment_failed(shipment_error(confirmed)).outcome is RefundOutcome.ALREADY_SETTLED
     assert billing.refunded_events() == []
 
 
