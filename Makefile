@@ -178,9 +178,10 @@ capacity: install ## docs/capacity.md's figures from the measured durations and 
 	$(PY) -m bench.capacity
 
 .PHONY: lint
-lint: install ## ruff, sam validate --lint, cfn-lint
+lint: install ## ruff, mypy, sam validate --lint, cfn-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 
