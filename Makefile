@@ -9,7 +9,10 @@ MINISTACK_VENV := .venv-ministack
 LOAD_VENV := .venv-load
 SAM := $(SAM_VENV)/bin/sam
 PY := $(VENV)/bin/python
-PIP_FLAGS := --quiet --disable-pip-version-check
+# Every virtualenv installs from a file exported from uv.lock, each package pinned with
+# its hashes (`make lock` writes them): pip refuses anything else.
+PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
+UV := $(VENV)/bin/uv
 
 MINISTACK_PORT ?= 4566
 STACK_NAME ?= order-choreography
@@ -41,28 +44,37 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # ------------------------------------------------------------------ install
-$(VENV)/.installed: requirements/dev.txt lambda_build/requirements.txt lambda_build/invoice-requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
-	touch $@
+# A virtualenv ($(1)) from a hashed requirements file ($(2)): the pinned pip first (a new
+# virtualenv's own may be too old for hashed requirements with extras), then the file.
+define make_venv
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install $(PIP_FLAGS) -r requirements/pip.txt
+	$(1)/bin/pip install $(PIP_FLAGS) -r $(2)
+	touch $(1)/.installed
+endef
 
-$(SAM_VENV)/.installed: requirements/sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/sam.txt
-	touch $@
+$(VENV)/.installed: requirements/dev.txt requirements/pip.txt
+	$(call make_venv,$(VENV),requirements/dev.txt)
 
-$(MINISTACK_VENV)/.installed: requirements/ministack.txt
-	$(PYTHON) -m venv $(MINISTACK_VENV)
-	$(MINISTACK_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/ministack.txt
-	touch $@
+$(SAM_VENV)/.installed: requirements/sam.txt requirements/pip.txt
+	$(call make_venv,$(SAM_VENV),requirements/sam.txt)
 
-$(LOAD_VENV)/.installed: requirements/load.txt
-	$(PYTHON) -m venv $(LOAD_VENV)
-	$(LOAD_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/load.txt
-	touch $@
+$(MINISTACK_VENV)/.installed: requirements/ministack.txt requirements/pip.txt
+	$(call make_venv,$(MINISTACK_VENV),requirements/ministack.txt)
+
+$(LOAD_VENV)/.installed: requirements/load.txt requirements/pip.txt
+	$(call make_venv,$(LOAD_VENV),requirements/load.txt)
 
 .PHONY: install
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(MINISTACK_VENV)/.installed ## create the three virtualenvs
+
+# pyproject.toml's dependency groups -> uv.lock -> the hashed files above and the
+# layer's lambda_build/*requirements.txt (scripts/locks.py). UPGRADE=1 also moves every
+# unpinned (transitive) package to its newest version.
+.PHONY: lock
+lock: $(VENV)/.installed ## re-resolve uv.lock from pyproject.toml's groups and export the hashed requirements files
+	$(UV) lock $(if $(UPGRADE),--upgrade)
+	$(PY) -m scripts.locks --write
 
 # ------------------------------------------------------------------ local stack
 .PHONY: run
