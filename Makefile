@@ -134,6 +134,34 @@ trace: install ## an order's journey (events, services, hop latencies) as a wate
 operations: install ## regenerate template.yaml's operations block (log groups, alarms, dashboard, trace query)
 	$(PY) -m scripts.operations --write
 
+# ------------------------------------------------------------------ generated files
+# Written by the project's generators (`--write`), committed, and each checked by a contract
+# test: template.yaml's operations block; docs/ (events catalogue, AsyncAPI, OpenAPI, JSON
+# Schemas); the sample events; the requirements files exported from uv.lock.
+GENERATED_FILES := template.yaml docs events/samples uv.lock requirements \
+	lambda_build/requirements.txt lambda_build/invoice-requirements.txt
+fingerprint = find $(GENERATED_FILES) -type f -exec sha256sum {} + | sort | sha256sum
+
+.PHONY: generated
+generated: install ## rewrite every generated file from its sources (operations block, docs/, sample events, lock exports)
+	$(PY) -m scripts.operations --write
+	$(PY) -m scripts.contracts --write
+	$(PY) -m events.catalogue --write
+	$(PY) -m events.samples --write
+	$(PY) -m scripts.locks --write
+
+# The pre-commit hook's freshness check: regenerates, and fails when that changed a file
+# (left rewritten, to review and commit) or when uv.lock no longer matches pyproject.toml.
+.PHONY: check-generated
+check-generated: install ## fail when a generated file was stale (it is rewritten: review and commit it)
+	@$(UV) lock --check --offline --quiet || { echo "uv.lock does not match pyproject.toml: run make lock"; exit 1; }
+	@before="$$($(fingerprint))"; \
+	out="$$($(MAKE) --no-print-directory -s generated 2>&1)" || { echo "$$out"; exit 1; }; \
+	if [ "$$before" != "$$($(fingerprint))" ]; then \
+		echo "generated files were stale and are rewritten now: review and commit them"; \
+		git status --short -- $(GENERATED_FILES); exit 1; \
+	fi
+
 # ------------------------------------------------------------------ quality
 # Headless Chromium for the browser tests (tests/e2e/browser): Debian's package, since
 # Playwright's own browser downloads are not used. Needs root (or sudo).
