@@ -237,4 +237,4 @@ deploy-console: install ## upload the web console to the stack's S3 + CloudFront
 
 .PHONY: clean
 clean: ## remove build output
-	rm -rf .aws-sam .pytest_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache
