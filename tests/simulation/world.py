@@ -320,13 +320,15 @@ class Clock:
 
         class SimulatedDatetime(real.datetime):
             @classmethod
+            # The ignore below: the simulated clock, narrower than datetime.now's overloads
             def now(cls, tz: Any = None) -> real.datetime:  # type: ignore[override]
                 return real.datetime.now(tz) + real.timedelta(seconds=Clock.offset)
 
         shim = type(real)("datetime_shim")
         shim.__dict__.update({k: v for k, v in vars(real).items() if not k.startswith("__")})
-        shim.datetime = SimulatedDatetime  # type: ignore[attr-defined]
+        shim.datetime = SimulatedDatetime  # type: ignore[attr-defined]  # a module built at run time
         for module in (base, persistence, dynamodb):
+            # The ignore below: Powertools' module-level datetime import, patched on purpose
             module.dt = shim  # type: ignore[attr-defined]
 
 
@@ -373,7 +375,8 @@ def _patch_moto_transactions() -> None:
         finally:
             copy.deepcopy = real_deepcopy
 
-    transact_write_items._item_level = True  # type: ignore[attr-defined]
+    transact_write_items._item_level = True  # type: ignore[attr-defined]  # a marker on the patched function
+    # The ignore below: moto patched on purpose (item-level transactions)
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 

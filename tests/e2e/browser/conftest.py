@@ -87,7 +87,7 @@ def console(stack: Stack) -> Iterator[str]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
+    report = outcome.get_result()  # type: ignore[attr-defined]  # pluggy's hookwrapper outcome (untyped here)
     setattr(item, f"report_{report.when}", report)
 
 

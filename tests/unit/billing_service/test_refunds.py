@@ -392,6 +392,7 @@ def test_a_cancellation_and_a_shipment_error_refund_the_charge_once_between_them
     if first == "shipment_error":
         events.reverse()
 
+    # The ignore below: deliver answers the outcome of whichever handler the event type selects
     outcomes = [billing.deliver(event).outcome for event in events]  # type: ignore[attr-defined]
 
     assert outcomes == [RefundOutcome.REFUNDED, RefundOutcome.ALREADY_SETTLED]

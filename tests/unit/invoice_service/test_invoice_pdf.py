@@ -168,6 +168,7 @@ def _assert_everything_is_inside_the_margins(pdf: bytes) -> None:
 def _assert_xref_points_at_every_object(pdf: bytes) -> None:
     """The cross-reference table a reader seeks with, checked byte for byte (pypdf
     would quietly rebuild a broken one)."""
+    # The ignore below: no match fails the test as an AttributeError
     start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n?$", pdf).group(1))  # type: ignore[union-attr]
     assert pdf[start:].startswith(b"xref\n0 ")
     header, *entries = pdf[start:].split(b"trailer")[0].split(b"\n")[1:-1]
