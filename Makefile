@@ -9,7 +9,10 @@ MINISTACK_VENV := .venv-ministack
 LOAD_VENV := .venv-load
 SAM := $(SAM_VENV)/bin/sam
 PY := $(VENV)/bin/python
-PIP_FLAGS := --quiet --disable-pip-version-check
+# Every virtualenv installs from a file exported from uv.lock, each package pinned with
+# its hashes (`make lock` writes them): pip refuses anything else.
+PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
+UV := $(VENV)/bin/uv
 
 MINISTACK_PORT ?= 4566
 STACK_NAME ?= order-choreography
@@ -41,28 +44,37 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # ------------------------------------------------------------------ install
-$(VENV)/.installed: requirements/dev.txt lambda_build/requirements.txt lambda_build/invoice-requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
-	touch $@
+# A virtualenv ($(1)) from a hashed requirements file ($(2)): the pinned pip first (a new
+# virtualenv's own may be too old for hashed requirements with extras), then the file.
+define make_venv
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install $(PIP_FLAGS) -r requirements/pip.txt
+	$(1)/bin/pip install $(PIP_FLAGS) -r $(2)
+	touch $(1)/.installed
+endef
 
-$(SAM_VENV)/.installed: requirements/sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/sam.txt
-	touch $@
+$(VENV)/.installed: requirements/dev.txt requirements/pip.txt
+	$(call make_venv,$(VENV),requirements/dev.txt)
 
-$(MINISTACK_VENV)/.installed: requirements/ministack.txt
-	$(PYTHON) -m venv $(MINISTACK_VENV)
-	$(MINISTACK_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/ministack.txt
-	touch $@
+$(SAM_VENV)/.installed: requirements/sam.txt requirements/pip.txt
+	$(call make_venv,$(SAM_VENV),requirements/sam.txt)
 
-$(LOAD_VENV)/.installed: requirements/load.txt
-	$(PYTHON) -m venv $(LOAD_VENV)
-	$(LOAD_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/load.txt
-	touch $@
+$(MINISTACK_VENV)/.installed: requirements/ministack.txt requirements/pip.txt
+	$(call make_venv,$(MINISTACK_VENV),requirements/ministack.txt)
+
+$(LOAD_VENV)/.installed: requirements/load.txt requirements/pip.txt
+	$(call make_venv,$(LOAD_VENV),requirements/load.txt)
 
 .PHONY: install
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(MINISTACK_VENV)/.installed ## create the three virtualenvs
+
+# pyproject.toml's dependency groups -> uv.lock -> the hashed files above and the
+# layer's lambda_build/*requirements.txt (scripts/locks.py). UPGRADE=1 also moves every
+# unpinned (transitive) package to its newest version.
+.PHONY: lock
+lock: $(VENV)/.installed ## re-resolve uv.lock from pyproject.toml's groups and export the hashed requirements files
+	$(UV) lock $(if $(UPGRADE),--upgrade)
+	$(PY) -m scripts.locks --write
 
 # ------------------------------------------------------------------ local stack
 .PHONY: run
@@ -118,16 +130,38 @@ trace: install ## an order's journey (events, services, hop latencies) as a wate
 	@test -n "$(ORDER)" || { echo "usage: make trace ORDER=<order id>"; exit 2; }
 	@$(LOCAL_AWS) $(PY) -m scripts.trace $(ORDER) $(if $(ALL),--all)
 
+# ------------------------------------------------------------------ generated files
+# Written by the project's generators (`--write`), committed, and each checked by a contract
+# test: template.yaml's consumer and operations blocks and lambda_build's recipes (from
+# choreography/catalogue.py); docs/ (events catalogue, AsyncAPI, OpenAPI, JSON Schemas);
+# the sample events; the requirements files exported from uv.lock.
+GENERATED_FILES := template.yaml lambda_build/Makefile docs choreography/samples uv.lock requirements \
+	lambda_build/requirements.txt lambda_build/invoice-requirements.txt
+fingerprint = find $(GENERATED_FILES) -type f -exec sha256sum {} + | sort | sha256sum
+
 .PHONY: generate
-generate: install ## regenerate what is derived from choreography/catalogue.py and the models (template blocks, docs, samples)
+generate: install ## rewrite every generated file from its sources (consumer and operations blocks, docs/, sample events, lock exports)
 	$(PY) -m choreography.wiring --write
 	$(PY) -m scripts.operations --write
 	$(PY) -m choreography.docs --write
 	$(PY) -m choreography.samples --write
 	$(PY) -m scripts.contracts --write
+	$(PY) -m scripts.locks --write
 
-.PHONY: operations
-operations: generate ## (the former name of `make generate`)
+.PHONY: generated operations
+generated operations: generate ## (former names of `make generate`)
+
+# The pre-commit hook's freshness check: regenerates, and fails when that changed a file
+# (left rewritten, to review and commit) or when uv.lock no longer matches pyproject.toml.
+.PHONY: check-generated
+check-generated: install ## fail when a generated file was stale (it is rewritten: review and commit it)
+	@$(UV) lock --check --offline --quiet || { echo "uv.lock does not match pyproject.toml: run make lock"; exit 1; }
+	@before="$$($(fingerprint))"; \
+	out="$$($(MAKE) --no-print-directory -s generate 2>&1)" || { echo "$$out"; exit 1; }; \
+	if [ "$$before" != "$$($(fingerprint))" ]; then \
+		echo "generated files were stale and are rewritten now: review and commit them"; \
+		git status --short -- $(GENERATED_FILES); exit 1; \
+	fi
 
 # ------------------------------------------------------------------ quality
 # Headless Chromium for the browser tests (tests/e2e/browser): Debian's package, since
@@ -185,9 +219,10 @@ capacity: install ## docs/capacity.md's figures from the measured durations and 
 	$(PY) -m bench.capacity
 
 .PHONY: lint
-lint: install ## ruff, sam validate --lint, cfn-lint
+lint: install ## ruff, mypy, sam validate --lint, cfn-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 
@@ -203,4 +238,4 @@ deploy-console: install ## upload the web console to the stack's S3 + CloudFront
 
 .PHONY: clean
 clean: ## remove build output
-	rm -rf .aws-sam .pytest_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache

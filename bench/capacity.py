@@ -231,7 +231,8 @@ def dynamodb_per_order(inputs: Inputs) -> dict[str, dict[str, float]]:
     }
 
 
-def usage_at(inputs: Inputs, rate: float) -> dict[str, float]:
+def usage_at(inputs: Inputs, rate: float) -> dict[str, Any]:
+    """The figures at `rate` orders/s (floats), and `max_table`: the name of the busiest table."""
     ddb = dynamodb_per_order(inputs)
     lam = lambda_at(inputs, rate)
     return {

@@ -60,7 +60,7 @@ def _counting_call(self: Any, operation_name: str, api_params: dict[str, Any]) -
         AWS_SECONDS[0] += time.perf_counter() - started
 
 
-botocore.client.BaseClient._make_api_call = _counting_call  # type: ignore[method-assign]
+botocore.client.BaseClient._make_api_call = _counting_call
 
 
 def load(module: str, env: dict[str, str]) -> Any:

@@ -148,6 +148,7 @@ def sample_chain() -> dict[EventType, Event[Any]]:
             delivered_at=_AT,
         ),
     )
+    events: list[Event[Any]]
     events = [created, invoiced, paid, failed, shipped, error, cancelled, refunded, delivered, stopped, rejected]
     return {e.event_type: e.model_copy(update={"occurred_at": _AT}) for e in events}
 

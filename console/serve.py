@@ -74,7 +74,7 @@ def read_maildir(path: Path, address: str) -> list[dict[str, Any]]:
             when = email.utils.parsedate_to_datetime(date).timestamp() if date else 0.0
         except (TypeError, ValueError):
             when = 0.0
-        text, html = _text_of(message)  # type: ignore[arg-type]
+        text, html = _text_of(message)
         found.append(
             (
                 when,

@@ -73,11 +73,14 @@ class EventConsumer:
     def process(self, lambda_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if self._idempotency_config is not None:
             self._idempotency_config.register_lambda_context(context)
-        return process_partial_response(
-            event=lambda_event,
-            record_handler=self._process_record,
-            processor=self.processor,
-            context=context,
+        # Lambda's answer is the plain dict of Powertools' PartialItemFailureResponse.
+        return dict(
+            process_partial_response(
+                event=lambda_event,
+                record_handler=self._process_record,
+                processor=self.processor,
+                context=context,
+            )
         )
 
     def _process_record(self, record: SQSRecord) -> None:

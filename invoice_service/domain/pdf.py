@@ -142,7 +142,7 @@ class Typesetter:
         # loads and embeds none of them.
         characters = {ord(char) for char in "".join(texts)}
         self._covered: set[int] = set()
-        families = []
+        families: list[str] = []
         for family in (_LATIN, _ARABIC, _CJK):
             if families and characters <= self._covered:
                 break
@@ -152,6 +152,7 @@ class Typesetter:
         # Text Noto Sans sets alone, left to right, with no combining mark to place (most
         # of an invoice) is written without shaping or fallback: fpdf2's plain path, many
         # times faster.
+        # The ignore below: fonts added by add_font are TTFFonts (with a cmap); the union also has core fonts
         latin = [set(self._pdf.fonts[_LATIN + style].cmap) for style in _FONT_FILES[_LATIN]]  # type: ignore[union-attr]
         self._plain: set[int] = {
             code
@@ -162,6 +163,7 @@ class Typesetter:
     def _add_family(self, family: str) -> None:
         for style, file in _FONT_FILES[family].items():
             self._pdf.add_font(family, style, FONTS_DIR / file)
+            # The ignore below: a font just added by add_font is a TTFFont, which has a cmap
             self._covered |= set(self._pdf.fonts[family + style].cmap)  # type: ignore[union-attr]
 
     def printable(self, text: str) -> str:
@@ -223,8 +225,10 @@ class Typesetter:
             pdf.add_page()
             for kind, arguments in page.operations:
                 if kind == "text":
+                    # The ignore below: Page.text recorded these arguments in _draw_text's order
                     self._draw_text(*arguments)  # type: ignore[arg-type]
                 else:
+                    # The ignore below: Page.rule recorded these arguments in _draw_rule's order
                     self._draw_rule(*arguments)  # type: ignore[arg-type]
         return bytes(pdf.output())
 

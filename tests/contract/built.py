@@ -46,7 +46,7 @@ def translate(template_path: Path) -> dict[str, Any]:
         elif resource["Type"] == "AWS::Serverless::LayerVersion":
             resource["Properties"]["ContentUri"] = f"s3://artifacts/{name}.zip"
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)  # the translator resolves AWS::Partition from it
-    return transform(document, {}, NoManagedPolicyNames())  # type: ignore[arg-type]
+    return transform(document, {}, NoManagedPolicyNames())
 
 
 def _sam_python() -> str:

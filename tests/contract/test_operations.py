@@ -117,6 +117,7 @@ def _names_of(node: ast.expr, dicts: dict[str, ast.Dict], path: Path) -> set[str
     if isinstance(node, ast.Constant):
         return {str(node.value)}
     if isinstance(node, ast.JoinedStr):
+        # The ignore below: an f-string's constant parts are str (typeshed: any constant's type)
         return {"".join(v.value if isinstance(v, ast.Constant) else "<>" for v in node.values)}  # type: ignore[misc]
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in dicts:
         return {str(v.value) for v in dicts[node.value.id].values if isinstance(v, ast.Constant)}

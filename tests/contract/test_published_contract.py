@@ -198,7 +198,9 @@ def _order_created_variant(version: int, data: type[BaseModel]) -> type[OrderCre
     """ORDER_CREATED as a developer might change it: `data` without the payment token."""
 
     class Changed(OrderCreated):
+        # The ignore below: a Literal of a runtime value: a model built on purpose at test time
         event_version: Literal[version] = version  # type: ignore[valid-type]
+        # The ignore below: a field typed by a runtime class: a model built on purpose at test time
         data: data  # type: ignore[valid-type]
 
     Changed.TYPE = EventType.ORDER_CREATED

@@ -33,7 +33,7 @@ BAD_BODIES = {
 }
 
 
-def _request_body(spec: object, sku: str) -> dict | str:
+def _request_body(spec: str | dict, sku: str) -> dict | str:
     body = order_body(sku, quantity=1)
     if isinstance(spec, str) and spec.startswith("without-"):
         key = {"without-items": "items", "without-address": "shipping_address", "without-token": "payment_token"}

@@ -30,7 +30,7 @@ ORDERS = 50
 RATE = "0.2"
 
 
-def _plan(i: int) -> tuple[str, str, int]:
+def _plan(i: int) -> tuple[str, str, tuple[str, int]]:
     """Order i: payment token, postal code, and (final status, emails) expected."""
     if i % 10 == 3:
         return "tok_chargeDeclined", "N1 9GU", ("PAYMENT_FAILED", EMAILS_DECLINED)

@@ -39,8 +39,10 @@ def log() -> Iterator[io.StringIO]:
     from events.observability import logger
 
     stream = io.StringIO()
+    # The ignore below: Powertools' handler is a StreamHandler
     previous = logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
     yield stream
+    # The ignore below: Powertools' handler is a StreamHandler
     logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
 
 

@@ -91,8 +91,8 @@ class Choreography(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ helpers
     def world_faults(self, on: bool) -> Any:
-        world = self.world
-        assert world is not None
+        assert self.world is not None
+        world: World = self.world  # the switch's methods below see it as set
 
         class _Switch:
             def __enter__(self) -> None:
@@ -181,7 +181,9 @@ class Choreography(RuleBasedStateMachine):
             inner = [repr(info[1])[:160] for info in getattr(errors, "exceptions", []) if info and info[1]]
             why = "; ".join(inner) or repr(error)[:160]
         for email in self.world.emails[sent_before:]:
-            if any(m.message_id in failed and email.event_id in m.body for m in messages):
+            if email.event_id is not None and any(
+                m.message_id in failed and email.event_id in m.body for m in messages
+            ):
                 # SES took the mail but the record failed afterwards (its idempotency record
                 # could not be completed): the retry may send it again. SES cannot
                 # deduplicate; this is the one documented at-least-once place.

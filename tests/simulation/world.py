@@ -36,9 +36,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.awsrequest import AWSResponse
+
+if TYPE_CHECKING:
+    from moto.dynamodb.models.dynamo_type import Item
+
+_T = TypeVar("_T")
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -248,7 +253,10 @@ class Cloud:
         from moto.dynamodb.models import dynamodb_backends
 
         table = dynamodb_backends[ACCOUNT][REGION].get_table("outbox")
-        return [item.to_json()["Attributes"] for item in list(table.items.values())]
+        # The outbox has no sort key: moto keeps one Item per partition key (a dict of them
+        # per partition key only for tables with a sort key, hence its declared type).
+        items = cast("list[Item]", list(table.items.values()))
+        return [item.to_json()["Attributes"] for item in items]
 
     def instances_of(self, function: str, module: str) -> list[ModuleType]:
         """Two instances of a function: the module loaded twice, as two Lambda sandboxes."""
@@ -326,13 +334,15 @@ class Clock:
 
         class SimulatedDatetime(real.datetime):
             @classmethod
+            # The ignore below: the simulated clock, narrower than datetime.now's overloads
             def now(cls, tz: Any = None) -> real.datetime:  # type: ignore[override]
                 return real.datetime.now(tz) + real.timedelta(seconds=Clock.offset)
 
         shim = type(real)("datetime_shim")
         shim.__dict__.update({k: v for k, v in vars(real).items() if not k.startswith("__")})
-        shim.datetime = SimulatedDatetime  # type: ignore[attr-defined]
+        shim.datetime = SimulatedDatetime  # type: ignore[attr-defined]  # a module built at run time
         for module in (base, persistence, dynamodb):
+            # The ignore below: Powertools' module-level datetime import, patched on purpose
             module.dt = shim  # type: ignore[attr-defined]
 
 
@@ -362,7 +372,11 @@ def _patch_moto_transactions() -> None:
             typed = DynamoType(hash_key)
             saved.append((table, typed, copy.deepcopy(table.items.get(typed))))
         real_deepcopy = copy.deepcopy
-        copy.deepcopy = lambda value, memo=None: value  # the whole-table backups
+
+        def no_copy(x: _T, memo: dict[int, Any] | None = None, _nil: Any = None) -> _T:
+            return x
+
+        copy.deepcopy = no_copy  # the whole-table backups
         try:
             original(self, transact_items)
         except Exception:
@@ -375,7 +389,8 @@ def _patch_moto_transactions() -> None:
         finally:
             copy.deepcopy = real_deepcopy
 
-    transact_write_items._item_level = True  # type: ignore[attr-defined]
+    transact_write_items._item_level = True  # type: ignore[attr-defined]  # a marker on the patched function
+    # The ignore below: moto patched on purpose (item-level transactions)
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
@@ -464,7 +479,7 @@ class World:
                 self.began: dict[str, int] = {}  # idempotency key -> seq of its first attempt
                 self.orders: dict[str, str] = {}  # idempotency key -> order id
 
-            def charge(self, amount_cents: int, currency: str, token: str, idempotency_key: str, description: str):  # type: ignore[no-untyped-def]
+            def charge(self, amount_cents: int, currency: str, token: str, idempotency_key: str, description: str):
                 world.interleaver.yield_point("Charge")
                 self.began.setdefault(idempotency_key, world.tick())
                 self.orders[idempotency_key] = description.rsplit(" ", 1)[-1]
@@ -472,7 +487,7 @@ class World:
                     self.faults.rate = 0.0
                 return super().charge(amount_cents, currency, token, idempotency_key, description)
 
-            def refund(self, charge_id: str, amount_cents: int, currency: str, idempotency_key: str):  # type: ignore[no-untyped-def]
+            def refund(self, charge_id: str, amount_cents: int, currency: str, idempotency_key: str):
                 world.interleaver.yield_point("Refund")
                 if not world.faults_on:
                     self.faults.rate = 0.0
@@ -483,7 +498,7 @@ class World:
                 super().__init__(SimulatedCarrier(), FaultInjector(world.dependency_fault_rate, rng=world.fault_rng))
                 self.orders: dict[str, str] = {}  # idempotency key -> order id
 
-            def book(self, order_id, address, lines, idempotency_key):  # type: ignore[no-untyped-def]
+            def book(self, order_id, address, lines, idempotency_key):
                 world.interleaver.yield_point("Book")
                 self.orders[idempotency_key] = order_id
                 if not world.faults_on:
@@ -499,7 +514,8 @@ class World:
 
         self.cloud.world = self
         for function, module in self.functions():
-            for instance in self.cloud.instances_of(function, module):
+            for module_instance in self.cloud.instances_of(function, module):
+                instance: Any = module_instance  # its adapters are module globals, set at cold start
                 if hasattr(instance, "provider"):
                     instance.provider = self.provider
                 if hasattr(instance, "carrier"):

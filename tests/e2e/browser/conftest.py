@@ -16,13 +16,16 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from console.serve import ConsoleServer, Mailbox
 from scripts.stack import Stack
 from tests.e2e.conftest import CONSOLE_PORT, ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,8 +39,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 FAILURES = ROOT / ".local" / "browser-failures"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +87,7 @@ def console(stack: Stack) -> Iterator[str]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
+    report = outcome.get_result()  # type: ignore[attr-defined]  # pluggy's hookwrapper outcome (untyped here)
     setattr(item, f"report_{report.when}", report)
 
 

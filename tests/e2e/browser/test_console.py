@@ -85,7 +85,9 @@ def test_a_customer_signs_up_orders_watches_it_delivered_cancels_and_pages_throu
     mail = page.locator(".mailbox .mail-text").first
     expect(mail).to_contain_text(re.compile(r"\b\d{6}\b"), timeout=20_000)
     shot(page, "03-confirm-with-mailbox")
-    code = re.search(r"\b(\d{6})\b", mail.inner_text()).group(1)
+    found = re.search(r"\b(\d{6})\b", mail.inner_text())
+    assert found is not None
+    code = found.group(1)
     page.get_by_label("Code from the email").fill(code)
     page.get_by_role("button", name="Confirm and sign in").click()
     expect(page.locator("#who-email")).to_have_text(f"Signed in as {email}")
@@ -112,7 +114,9 @@ def test_a_customer_signs_up_orders_watches_it_delivered_cancels_and_pages_throu
     invoice = page.get_by_role("link", name=re.compile(r"Download invoice INV-.* \(PDF\)"))
     expect(invoice).to_be_visible()
     shot(page, "06-order-delivered")
-    with urllib.request.urlopen(invoice.get_attribute("href"), timeout=10) as response:  # noqa: S310 - local S3
+    href = invoice.get_attribute("href")
+    assert href is not None
+    with urllib.request.urlopen(href, timeout=10) as response:  # noqa: S310 - local S3
         assert response.read(5) == b"%PDF-"
     assert stock_of(stack, sku) == 10
 
@@ -222,7 +226,7 @@ def test_a_double_click_and_a_lost_answer_make_one_order(
     # sentence, clicks again, twice, and the same Idempotency-Key returns the same order.
     posts: list[str] = []
 
-    def lose_first_answer(route):  # type: ignore[no-untyped-def]
+    def lose_first_answer(route):
         if route.request.method != "POST":
             route.continue_()
             return

@@ -34,7 +34,7 @@ from tests.unit.events.fakes import redeliver_until_settled
 
 MODULE = "billing_service.handlers.handle_invoices_and_cancellations"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-OK = {"batchItemFailures": []}
+OK: dict[str, list[Any]] = {"batchItemFailures": []}
 
 
 def _instance(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, *, idempotency: bool = True) -> ModuleType:
@@ -153,7 +153,9 @@ def test_a_cancellation_during_the_charge_is_retried_and_then_refunds(
         batch = {"Records": [sqs_record(cancel, message_id="cancel-1"), sqs_record(neighbour, message_id="other")]}
         responses.append(other.handler(batch, lambda_context()))
 
-    billing.provider = RecordingProvider(provider=billing.provider, during_charge=cancel_arrives_meanwhile)
+    monkeypatch.setattr(
+        billing, "provider", RecordingProvider(provider=billing.provider, during_charge=cancel_arrives_meanwhile)
+    )
 
     assert billing.handler(sqs_batch(invoice), lambda_context()) == OK
 
@@ -225,6 +227,7 @@ def test_a_shipment_error_after_the_charge_refunds_it_once(
     invoice = invoice_created(payment_token="tok_visa")
     handler(sqs_batch(invoice), lambda_context())
     [confirmed] = topic.published()
+    assert isinstance(confirmed, PaymentConfirmed)
     error = shipment_error(confirmed)
 
     assert handler(sqs_batch(error), lambda_context()) == OK
@@ -248,6 +251,7 @@ def test_a_cancellation_and_a_shipment_error_in_one_batch_refund_once(
     invoice = invoice_created(payment_token="tok_visa")
     handler(sqs_batch(invoice), lambda_context())
     [confirmed] = topic.published()
+    assert isinstance(confirmed, PaymentConfirmed)
     cancel, error = stopped(invoice), shipment_error(confirmed)
 
     assert handler(sqs_batch(error, cancel), lambda_context()) == OK
@@ -280,14 +284,13 @@ def test_the_token_never_reaches_the_payments_table(handler: Handler, token: str
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_under_a_moderate_fault_rate_every_cancelled_order_is_refunded_exactly_once(
-    billing: ModuleType, handler: Handler, topic: TopicSpy, log: io.StringIO
+    billing: ModuleType, handler: Handler, topic: TopicSpy, log: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     invoices = [invoice_created(payment_token=token) for token in ["tok_visa", "tok_amex", "tok_mastercard"] * 3]
     assert handler(sqs_batch(*invoices), lambda_context()) == OK
     topic.published()
-    provider = billing.provider = FaultyPaymentProvider(
-        billing.provider, FaultInjector(0.5, rng=random.Random(3), log=logger)
-    )
+    provider = FaultyPaymentProvider(billing.provider, FaultInjector(0.5, rng=random.Random(3), log=logger))
+    monkeypatch.setattr(billing, "provider", provider)
     cancels = [stopped(invoice) for invoice in invoices]
 
     failed_per_receive = redeliver_until_settled(lambda batch: handler(batch, lambda_context()), cancels)

@@ -24,7 +24,7 @@ from moto.ses.models import ses_backends
 from choreography.catalogue import SUBSCRIPTIONS
 from email_service.adapters.faulty_mailer import FaultyMailer
 from email_service.adapters.ses import SesMailer
-from events.models import EventType
+from events.models import Event, EventType
 from events.observability import logger
 from fault_injection.injector import FaultInjector
 from tests.builders import (
@@ -72,11 +72,16 @@ class SentMessage:
     @property
     def body(self) -> str:
         """The HTML part."""
-        return str(self.mime.get_body(("html",)).get_content())
+        return self._part("html")
 
     @property
     def text(self) -> str:
-        return str(self.mime.get_body(("plain",)).get_content())
+        return self._part("plain")
+
+    def _part(self, subtype: str) -> str:
+        body = self.mime.get_body((subtype,))
+        assert body is not None, f"no text/{subtype} part"
+        return str(body.get_content())
 
 
 def sent_messages() -> list[SentMessage]:
@@ -345,7 +350,10 @@ def test_with_every_send_faulty_the_records_fail_without_any_email_and_the_retry
     module = load(monkeypatch)
     spy = SendRawEmailSpy(module.mailer.client)
     logs = capture_logs(module, monkeypatch)
-    events = [shipped(customer_email="grace@example.com"), invoice_created(payment_token="tok_LogMeNot")]
+    events: list[Event[Any]] = [
+        shipped(customer_email="grace@example.com"),
+        invoice_created(payment_token="tok_LogMeNot"),
+    ]
     batch = sqs_batch(*events)
 
     # Both records failed: Powertools fails the whole invocation, SQS retries both.
@@ -375,7 +383,9 @@ def test_under_a_moderate_fault_rate_sqs_redelivery_sends_exactly_one_email_per_
 ) -> None:
     spy = SendRawEmailSpy(email.mailer.client)
     logs = capture_logs(email, monkeypatch)
-    email.mailer = FaultyMailer(email.mailer, FaultInjector(0.5, rng=random.Random(20261121), log=logger))
+    monkeypatch.setattr(
+        email, "mailer", FaultyMailer(email.mailer, FaultInjector(0.5, rng=random.Random(20261121), log=logger))
+    )
     events = [build() for build in BUILDERS.values() for _ in range(3)]
 
     failed_per_receive = redeliver_until_settled(lambda batch: invoke(email, batch), events)

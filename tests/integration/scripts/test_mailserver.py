@@ -64,7 +64,7 @@ def server(tmp_path: Path) -> Iterator[MailServer]:
     yield running
     if running.process.poll() is None:
         running.stop()
-    running.process.stdout.close()  # type: ignore[union-attr]
+    running.process.stdout.close()  # type: ignore[union-attr]  # the server is started with stdout=PIPE
 
 
 def test_a_message_sent_over_smtp_lands_in_the_maildir_byte_for_byte_with_its_envelope(server: MailServer) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from billing_service.adapters.faulty_provider import FaultyPaymentProvider
 from billing_service.adapters.simulated_provider import SimulatedPaymentProvider
 from billing_service.domain.model import Charge, Payment, Refund
 from events.models import Event
@@ -91,7 +92,8 @@ class RecordingProvider:
 
     calls: list[dict[str, Any]] = field(default_factory=list)
     refund_calls: list[dict[str, Any]] = field(default_factory=list)
-    provider: SimulatedPaymentProvider = field(default_factory=SimulatedPaymentProvider)
+    # the simulated provider, or the same behind the fault switch's decorator
+    provider: SimulatedPaymentProvider | FaultyPaymentProvider = field(default_factory=SimulatedPaymentProvider)
     during_charge: Callable[[], None] | None = None
 
     def charge(self, amount_cents: int, currency: str, token: str, idempotency_key: str, description: str) -> Charge:

@@ -25,7 +25,7 @@ class Billing:
         self.payments = InMemoryPaymentStore()
         self.publisher = RecordingPublisher()
 
-    def bill(self, event: InvoiceCreated):  # type: ignore[no-untyped-def]
+    def bill(self, event: InvoiceCreated):
         return bill_invoice(
             event, provider=self.provider, payments=self.payments, publisher=self.publisher, clock=_clock
         )

@@ -5,12 +5,17 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from events.models import Event
 from tests.builders import sqs_record
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
+
+T = TypeVar("T")
 
 
 class ScriptedRandom(random.Random):
@@ -27,7 +32,7 @@ class ScriptedRandom(random.Random):
             raise AssertionError("more random draws than scripted")
         return self._draws.pop(0)
 
-    def choice(self, seq: Sequence[Any]) -> Any:
+    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
         return seq[0]
 
 

@@ -154,6 +154,7 @@ def test_the_default_log_is_the_standard_logging_module(caplog: pytest.LogCaptur
     [record] = caplog.records
     assert record.levelno == logging.WARNING
     assert "fault_injected=unavailable operation=carrier.book" in record.getMessage()
+    # The ignore below: a structured log key Powertools sets on the record
     assert record.fault_injected == "unavailable"  # type: ignore[attr-defined]
 
 

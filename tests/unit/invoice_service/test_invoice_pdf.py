@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import ContentStream, TextStringObject
+from pypdf.generic import ContentStream, DictionaryObject, TextStringObject
 
 from events.models import OrderLine
 from invoice_service.domain.invoices import build_invoice
@@ -29,7 +29,7 @@ SELLER = Seller(name="Shop SAS", address="1 Rue de l'Exemple, 75001 Paris, FR", 
 ODD_NAME = "Zoë (O'Brien) \\ <script>"
 
 
-def _invoice(seller: Seller = SELLER, **overrides: object) -> Invoice:
+def _invoice(seller: Seller = SELLER, **overrides: Any) -> Invoice:
     event = order_created(**overrides)
     event = event.model_copy(update={"occurred_at": datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)})
     return build_invoice(event, tax_rate=Decimal("0.20"), seller=seller)
@@ -139,7 +139,7 @@ def _pieces(page: Any) -> list[_Piece]:
             items = operands[0] if operator == b"TJ" else [operands[0]]
             start, codes = x, []
             for item in items:
-                if isinstance(item, bytes | str):
+                if isinstance(item, TextStringObject | bytes):  # pypdf's text and byte strings
                     raw = item.original_bytes if isinstance(item, TextStringObject) else bytes(item)
                     for index in range(0, len(raw), 2):
                         code = int.from_bytes(raw[index : index + 2], "big")
@@ -168,6 +168,7 @@ def _assert_everything_is_inside_the_margins(pdf: bytes) -> None:
 def _assert_xref_points_at_every_object(pdf: bytes) -> None:
     """The cross-reference table a reader seeks with, checked byte for byte (pypdf
     would quietly rebuild a broken one)."""
+    # The ignore below: no match fails the test as an AttributeError
     start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n?$", pdf).group(1))  # type: ignore[union-attr]
     assert pdf[start:].startswith(b"xref\n0 ")
     header, *entries = pdf[start:].split(b"trailer")[0].split(b"\n")[1:-1]
@@ -184,7 +185,11 @@ def _embedded_fonts(pdf: bytes) -> set[str]:
     """The fonts of every page, without their subset tags ("ABCDEF+NotoSans")."""
     names = set()
     for page in _read(pdf).pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources = page["/Resources"]
+        assert isinstance(resources, DictionaryObject)
+        fonts = resources["/Font"]
+        assert isinstance(fonts, DictionaryObject)
+        for font in fonts.values():
             name = str(font.get_object()["/BaseFont"])
             assert re.fullmatch(r"/[A-Z]{6}\+.+", name), name  # a subset, tagged as the PDF spec says
             names.add(name.split("+", 1)[1])
@@ -276,7 +281,11 @@ def test_the_customers_email_and_payment_token_are_not_in_the_pdf() -> None:
     event = order_created(payment_token="tok_amex")
     pdf = render_invoice_pdf(build_invoice(event, tax_rate=Decimal("0.20"), seller=SELLER))
 
-    contents = b"".join(page.get_contents().get_data() for page in _read(pdf).pages)
+    contents = b""
+    for page in _read(pdf).pages:
+        stream = page.get_contents()
+        assert stream is not None
+        contents += stream.get_data()
     for secret in (b"tok_amex", event.data.order.customer_email.encode()):
         assert secret not in pdf
         assert secret not in contents

@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ SELLER = Seller(name="Shop SAS", address="1 Rue de l'Exemple, 75001 Paris, FR", 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _invoice(**overrides: object) -> Invoice:
+def _invoice(**overrides: Any) -> Invoice:
     event = order_created(**overrides)
     event = event.model_copy(update={"occurred_at": datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)})
     return build_invoice(event, tax_rate=Decimal("0.20"), seller=SELLER)

@@ -23,7 +23,7 @@ SELLER = Seller(name="Shop SAS", address="1 Rue de l'Exemple, 75001 Paris, FR", 
 RATE = Decimal("0.20")
 
 
-def _order(**overrides: object) -> OrderCreated:
+def _order(**overrides: Any) -> OrderCreated:
     event = order_created(**overrides)
     return event.model_copy(update={"occurred_at": datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)})
 
@@ -91,6 +91,7 @@ def test_an_order_id_without_letters_or_digits_cannot_be_numbered() -> None:
 def test_a_redelivered_event_makes_the_same_invoice() -> None:
     event = _order()
     redelivered = parse_event(event.model_dump_json())  # what SQS hands over the second time
+    assert isinstance(redelivered, OrderCreated)
     assert build_invoice(redelivered, tax_rate=RATE, seller=SELLER) == build_invoice(
         event, tax_rate=RATE, seller=SELLER
     )
@@ -172,6 +173,7 @@ def test_a_retry_after_a_failed_publish_rewrites_the_same_invoice_and_publishes_
         issue_invoice(event, tax_rate=RATE, seller=SELLER, store=store, publisher=publisher)
     first_documents = dict(store.objects)
     redelivered = parse_event(event.model_dump_json())
+    assert isinstance(redelivered, OrderCreated)
     invoice = issue_invoice(redelivered, tax_rate=RATE, seller=SELLER, store=store, publisher=publisher)
 
     assert store.writes == [invoice.key, invoice.pdf_key, invoice.key, invoice.pdf_key]

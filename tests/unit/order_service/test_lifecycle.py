@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from events.models import EventType
+from events.models import EventType, OrderCreated
 from order_service.domain.lifecycle import RELEASES_STOCK, STATUS_BY_FACT, OrderStatus, status_of
 from order_service.domain.orders import apply_event, place_order
 from tests import builders
@@ -15,6 +15,7 @@ def _chain(final: str):
     store = catalogue()
     place_order(request(("MUG-001", 2)), ADA, store)
     created = store.outbox[0]
+    assert isinstance(created, OrderCreated)
     invoiced = builders.invoice_created(created)
     if final == "PAYMENT_FAILED":
         return store, [created, invoiced, builders.payment_failed(invoiced)]

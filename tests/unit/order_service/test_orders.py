@@ -109,7 +109,9 @@ def test_a_customer_reads_only_their_own_orders():
 def _placed(token: str = "tok_visa") -> tuple[FakeOrderStore, OrderCreated]:
     store = catalogue()
     place_order(request(("MUG-001", 2), token=token), ADA, store)
-    return store, store.outbox[0]
+    created = store.outbox[0]
+    assert isinstance(created, OrderCreated)
+    return store, created
 
 
 def _status(store: FakeOrderStore, event: OrderCreated) -> OrderStatus:

@@ -84,7 +84,12 @@ def test_open_writes_the_newest_html_part_to_a_file_for_the_browser(
     maildir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(inbox.webbrowser, "open", lambda url: opened.append(url) or False)
+
+    def open_url(url: str) -> bool:
+        opened.append(url)
+        return False
+
+    monkeypatch.setattr(inbox.webbrowser, "open", open_url)
     deliver(maildir, shop_email("ada@example.com", "Old", html="<p>old</p>"), at=1_000)
     deliver(maildir, shop_email("ada@example.com", "New", html="<p>the newest</p>"), at=2_000)
 

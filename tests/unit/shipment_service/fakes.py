@@ -30,7 +30,7 @@ class RecordingCarrier:
     def __init__(self, fail_with: Exception | None = None) -> None:
         self.calls: list[BookingCall] = []
         self.fail_with = fail_with
-        self.during_booking: Callable[[], None] | None = None
+        self.during_booking: Callable[[], object] | None = None
         self._carrier = SimulatedCarrier()
 
     def book(self, order_id: str, address: Address, lines: list[OrderLine], idempotency_key: str) -> Booking:

@@ -93,6 +93,7 @@ def test_a_retry_after_the_shipment_was_stored_books_nothing_and_republishes_the
     assert store.shipments[event.order_id] == stored
     [announced] = publisher.published
     assert announced is result.announced
+    assert isinstance(announced, Shipped)
     assert announced.data.tracking_number == stored.tracking_number
     # Same id as the announcement the first attempt tried to make: consumers dedupe.
     assert announced.event_id == Shipped.caused_by(event, data=announced.data).event_id
