@@ -48,6 +48,7 @@ const state = {
   cart: new Map(), // sku -> quantity
   checkoutKey: null, // the Idempotency-Key of the order being placed
   pages: { cursors: [null], index: 0 },
+  ordersRequest: 0, // the newest list request: an older answer arriving later is dropped
   timers: [],
   pendingEmail: null, // an account waiting for its code
 };
@@ -589,7 +590,11 @@ async function showOrders() {
   const { cursors, index } = state.pages;
   const query = new URLSearchParams({ limit: String(size) });
   if (cursors[index]) query.set("next", cursors[index]);
+  const request = ++state.ordersRequest;
   const { body } = await api("GET", `/orders?${query}`);
+  // Opening the list and changing the page size both ask; answers may come back in
+  // either order, and only the newest request's may fill the table.
+  if (request !== state.ordersRequest) return;
   cursors.length = index + 1;
   if (body.next) cursors.push(body.next);
   $("orders-empty").hidden = body.orders.length > 0 || index > 0;
