@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from choreography.catalogue import SUBSCRIPTIONS
 from scripts.stack import Stack
 
-CONSUMER_QUEUES = ("InvoiceQueue", "BillingQueue", "ShipmentQueue", "EmailQueue", "OrderStatusQueue")
+# The queues the topic feeds, from the catalogue.
+CONSUMER_QUEUES = tuple(consumer.queue for consumer in SUBSCRIPTIONS)
 
 
 def physical_ids(stack: Stack) -> dict[str, str]:
