@@ -174,7 +174,12 @@ EventT = TypeVar("EventT", bound="Event[Any]")
 
 
 class Event(_Model, Generic[DataT]):
-    """The envelope every event travels in."""
+    """The envelope every event travels in.
+
+    Each event type below declares its `data` model instead of subclassing
+    `Event[SomeData]`: pydantic builds a parametrised generic at import (defer_build does
+    not apply to it), and eleven of them were about a fifth of every handler's cold start.
+    `Event[Any]` still types code that takes any event."""
 
     TYPE: ClassVar[EventType]
     PRODUCER: ClassVar[Producer]
@@ -244,55 +249,61 @@ class Event(_Model, Generic[DataT]):
         )
 
 
-class OrderCreated(Event[OrderCreatedData]):
+class OrderCreated(Event):
     TYPE = EventType.ORDER_CREATED
     PRODUCER = Producer.ORDER_SERVICE
     DESCRIPTION = "An order was accepted: priced from the catalogue, stock reserved, stored."
     event_type: Literal[EventType.ORDER_CREATED] = EventType.ORDER_CREATED
     event_version: Literal[1] = 1
+    data: OrderCreatedData
 
 
-class InvoiceCreated(Event[InvoiceCreatedData]):
+class InvoiceCreated(Event):
     TYPE = EventType.INVOICE_CREATED
     PRODUCER = Producer.INVOICE_SERVICE
     DESCRIPTION = "The order's invoice was rendered and stored in S3."
     event_type: Literal[EventType.INVOICE_CREATED] = EventType.INVOICE_CREATED
     event_version: Literal[1] = 1
+    data: InvoiceCreatedData
 
 
-class PaymentConfirmed(Event[PaymentConfirmedData]):
+class PaymentConfirmed(Event):
     TYPE = EventType.PAYMENT_CONFIRMED
     PRODUCER = Producer.BILLING_SERVICE
     DESCRIPTION = "The invoice total was charged to the customer's payment method."
     event_type: Literal[EventType.PAYMENT_CONFIRMED] = EventType.PAYMENT_CONFIRMED
     event_version: Literal[1] = 1
+    data: PaymentConfirmedData
 
 
-class PaymentFailed(Event[PaymentFailedData]):
+class PaymentFailed(Event):
     TYPE = EventType.PAYMENT_FAILED
     PRODUCER = Producer.BILLING_SERVICE
     DESCRIPTION = "The payment provider declined the charge; the order ends here."
     event_type: Literal[EventType.PAYMENT_FAILED] = EventType.PAYMENT_FAILED
     event_version: Literal[1] = 1
+    data: PaymentFailedData
 
 
-class Shipped(Event[ShippedData]):
+class Shipped(Event):
     TYPE = EventType.SHIPPED
     PRODUCER = Producer.SHIPMENT_SERVICE
     DESCRIPTION = "A carrier accepted the parcel and gave a tracking number."
     event_type: Literal[EventType.SHIPPED] = EventType.SHIPPED
     event_version: Literal[1] = 1
+    data: ShippedData
 
 
-class ShipmentError(Event[ShipmentErrorData]):
+class ShipmentError(Event):
     TYPE = EventType.SHIPMENT_ERROR
     PRODUCER = Producer.SHIPMENT_SERVICE
     DESCRIPTION = "The carrier could not take the parcel (e.g. undeliverable address)."
     event_type: Literal[EventType.SHIPMENT_ERROR] = EventType.SHIPMENT_ERROR
     event_version: Literal[1] = 1
+    data: ShipmentErrorData
 
 
-class OrderCancelled(Event[OrderCancelledData]):
+class OrderCancelled(Event):
     TYPE = EventType.ORDER_CANCELLED
     PRODUCER = Producer.ORDER_SERVICE
     DESCRIPTION = (
@@ -301,25 +312,28 @@ class OrderCancelled(Event[OrderCancelledData]):
     )
     event_type: Literal[EventType.ORDER_CANCELLED] = EventType.ORDER_CANCELLED
     event_version: Literal[1] = 1
+    data: OrderCancelledData
 
 
-class PaymentRefunded(Event[PaymentRefundedData]):
+class PaymentRefunded(Event):
     TYPE = EventType.PAYMENT_REFUNDED
     PRODUCER = Producer.BILLING_SERVICE
     DESCRIPTION = "The charge was refunded: the order was cancelled after payment, or could not ship."
     event_type: Literal[EventType.PAYMENT_REFUNDED] = EventType.PAYMENT_REFUNDED
     event_version: Literal[1] = 1
+    data: PaymentRefundedData
 
 
-class Delivered(Event[DeliveredData]):
+class Delivered(Event):
     TYPE = EventType.DELIVERED
     PRODUCER = Producer.SHIPMENT_SERVICE
     DESCRIPTION = "The carrier reported the parcel delivered."
     event_type: Literal[EventType.DELIVERED] = EventType.DELIVERED
     event_version: Literal[1] = 1
+    data: DeliveredData
 
 
-class ShipmentCancelled(Event[ShipmentCancelledData]):
+class ShipmentCancelled(Event):
     TYPE = EventType.SHIPMENT_CANCELLED
     PRODUCER = Producer.SHIPMENT_SERVICE
     DESCRIPTION = (
@@ -328,9 +342,10 @@ class ShipmentCancelled(Event[ShipmentCancelledData]):
     )
     event_type: Literal[EventType.SHIPMENT_CANCELLED] = EventType.SHIPMENT_CANCELLED
     event_version: Literal[1] = 1
+    data: ShipmentCancelledData
 
 
-class CancellationRejected(Event[CancellationRejectedData]):
+class CancellationRejected(Event):
     TYPE = EventType.CANCELLATION_REJECTED
     PRODUCER = Producer.SHIPMENT_SERVICE
     DESCRIPTION = (
@@ -339,6 +354,7 @@ class CancellationRejected(Event[CancellationRejectedData]):
     )
     event_type: Literal[EventType.CANCELLATION_REJECTED] = EventType.CANCELLATION_REJECTED
     event_version: Literal[1] = 1
+    data: CancellationRejectedData
 
 
 EVENT_CLASSES: tuple[type[Event[Any]], ...] = (
