@@ -22,6 +22,13 @@ spaces, so no customer's name can break the document.
 fpdf2 (with Pillow, fontTools and HarfBuzz) is imported on the first document, not with
 this module: a cold start that renders no PDF never pays for it.
 
+A font file is parsed once per container (`_parsed_font`): its metrics, character map
+and glyph ids are the same for every document, and parsing Noto Sans's two styles was
+half of every invoice's render. Each document gets its own copy of the parsed font
+with what a document changes in it reset: the glyphs it used, and a freshly opened
+fontTools font (fpdf2 cuts that one down to those glyphs, in place, when it writes the
+file).
+
 The output depends on its input only: the creation date is the invoice's date, and
 fpdf2 writes no clock time or random identifier otherwise; the same invoice gives the
 same bytes.
@@ -29,15 +36,18 @@ same bytes.
 
 from __future__ import annotations
 
+import copy
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from fpdf import FPDF
+    from fpdf.fonts import TTFFont
 
 PAGE_WIDTH = 595  # A4 in points (1/72 inch)
 PAGE_HEIGHT = 842
@@ -123,6 +133,53 @@ class Page:
         self.operations.append(("rule", (x1, y1, x2, y2, weight)))
 
 
+@dataclass(frozen=True)
+class _ParsedFont:
+    """A font file fpdf2 has parsed, and how to give a document a copy of it."""
+
+    font: TTFFont
+    path: Path
+    collection_font_number: int
+
+    def for_document(self, index: int) -> TTFFont:
+        from fontTools import ttLib
+        from fpdf.fonts import SubsetMap
+
+        font = copy.copy(self.font)  # shares the read-only metrics, maps and ids
+        font.i = index  # the font's number in this document's resources
+        font.ttfont = ttLib.TTFont(
+            self.path, recalcTimestamp=False, fontNumber=self.collection_font_number, lazy=True
+        )
+        font._hbfont = None  # HarfBuzz's view is built from (and of) this document's ttfont
+        font.biggest_size_pt = 0
+        font.missing_glyphs = []
+        font.subset = SubsetMap(font)
+        return font
+
+
+@cache
+def _parsed_font(family: str, style: str, file: str) -> _ParsedFont:
+    from fpdf import FPDF
+
+    scratch = FPDF(unit="pt")
+    scratch.add_font(family, style, FONTS_DIR / file)
+    font = scratch.fonts[family + style]
+    # The ignore below: a font added by add_font is a TTFFont; the union also has core fonts
+    return _ParsedFont(font, FONTS_DIR / file, font.collection_font_number)  # type: ignore[union-attr]
+
+
+@cache
+def _plain_codes() -> frozenset[int]:
+    """The characters Noto Sans has in both styles that need no shaping: no combining
+    mark, not right to left."""
+    latin = [_parsed_font(_LATIN, style, file).font.cmap.keys() for style, file in _FONT_FILES[_LATIN].items()]
+    return frozenset(
+        code
+        for code in set.intersection(*map(set, latin))
+        if not unicodedata.combining(chr(code)) and unicodedata.bidirectional(chr(code)) not in ("R", "AL", "AN")
+    )
+
+
 class Typesetter:
     """One PDF document's fonts: measures text for the layout, then writes the pages.
 
@@ -153,18 +210,13 @@ class Typesetter:
         # of an invoice) is written without shaping or fallback: fpdf2's plain path, many
         # times faster.
         # The ignore below: fonts added by add_font are TTFFonts (with a cmap); the union also has core fonts
-        latin = [set(self._pdf.fonts[_LATIN + style].cmap) for style in _FONT_FILES[_LATIN]]  # type: ignore[union-attr]
-        self._plain: set[int] = {
-            code
-            for code in set.intersection(*latin)
-            if not unicodedata.combining(chr(code)) and unicodedata.bidirectional(chr(code)) not in ("R", "AL", "AN")
-        }
+        self._plain = _plain_codes()
 
     def _add_family(self, family: str) -> None:
         for style, file in _FONT_FILES[family].items():
-            self._pdf.add_font(family, style, FONTS_DIR / file)
-            # The ignore below: a font just added by add_font is a TTFFont, which has a cmap
-            self._covered |= set(self._pdf.fonts[family + style].cmap)  # type: ignore[union-attr]
+            font = _parsed_font(family, style, file).for_document(len(self._pdf.fonts) + 1)
+            self._pdf.fonts[family + style] = font
+            self._covered |= font.cmap.keys()
 
     def printable(self, text: str) -> str:
         """`text` as the document shows it: control characters and line or paragraph

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream, DictionaryObject, TextStringObject
 
 from events.models import OrderLine
+from invoice_service.domain import pdf as pdf_module
 from invoice_service.domain.invoices import build_invoice
 from invoice_service.domain.model import Invoice, Seller
 from invoice_service.domain.pdf import REGULAR, Page, Typesetter, wrap
@@ -388,6 +389,20 @@ def test_names_and_addresses_are_printed_exactly_in_every_script(script: str) ->
     _assert_everything_is_inside_the_margins(pdf)
     _assert_xref_points_at_every_object(pdf)
     assert render_invoice_pdf(invoice.model_copy()) == pdf  # deterministic with every font
+
+
+def test_fonts_parsed_once_per_container_carry_nothing_from_one_document_to_the_next() -> None:
+    # A warm container renders invoices in every script one after another, each document
+    # on its own copy of the fonts parsed for the first: every one must be the document a
+    # cold container (fonts parsed for it alone) writes.
+    invoices = [_invoice_in(script) for script in SCRIPTS] + [_invoice()]
+    warm = [render_invoice_pdf(invoice) for invoice in invoices + invoices[::-1]]
+    cold = []
+    for invoice in invoices + invoices[::-1]:
+        pdf_module._parsed_font.cache_clear()
+        pdf_module._plain_codes.cache_clear()
+        cold.append(render_invoice_pdf(invoice))
+    assert warm == cold
 
 
 def test_arabic_is_set_right_to_left_in_joined_letter_forms() -> None:
