@@ -133,6 +133,9 @@ class Page:
         self.operations.append(("rule", (x1, y1, x2, y2, weight)))
 
 
+_LAYOUT_TABLES = ("GDEF", "GSUB", "GPOS")
+
+
 @dataclass(frozen=True)
 class _ParsedFont:
     """A font file fpdf2 has parsed, and how to give a document a copy of it."""
@@ -147,10 +150,14 @@ class _ParsedFont:
 
         font = copy.copy(self.font)  # shares the read-only metrics, maps and ids
         font.i = index  # the font's number in this document's resources
-        font.ttfont = ttLib.TTFont(
-            self.path, recalcTimestamp=False, fontNumber=self.collection_font_number, lazy=True
-        )
-        font._hbfont = None  # HarfBuzz's view is built from (and of) this document's ttfont
+        font.ttfont = ttLib.TTFont(self.path, recalcTimestamp=False, fontNumber=self.collection_font_number, lazy=True)
+        # fpdf2 drops the layout tables from the subset it embeds (shaping reads the file
+        # through HarfBuzz, not this object); left in, fontTools would decompile them on
+        # every document just to drop them.
+        for tag in _LAYOUT_TABLES:
+            if tag in font.ttfont:
+                del font.ttfont[tag]
+        font._hbfont = None  # HarfBuzz's view of the font, built on first use
         font.biggest_size_pt = 0
         font.missing_glyphs = []
         font.subset = SubsetMap(font)
@@ -160,12 +167,13 @@ class _ParsedFont:
 @cache
 def _parsed_font(family: str, style: str, file: str) -> _ParsedFont:
     from fpdf import FPDF
+    from fpdf.fonts import TTFFont
 
     scratch = FPDF(unit="pt")
     scratch.add_font(family, style, FONTS_DIR / file)
     font = scratch.fonts[family + style]
-    # The ignore below: a font added by add_font is a TTFFont; the union also has core fonts
-    return _ParsedFont(font, FONTS_DIR / file, font.collection_font_number)  # type: ignore[union-attr]
+    assert isinstance(font, TTFFont)  # what add_font makes of a font file (the union has core fonts)
+    return _ParsedFont(font, FONTS_DIR / file, font.collection_font_number)
 
 
 @cache
