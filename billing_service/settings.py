@@ -6,4 +6,3 @@ from events.settings import Settings
 class BillingSettings(Settings):
     order_events_topic_arn: str
     payments_table: str
-    idempotency_table: str | None = None

@@ -197,6 +197,12 @@ CONSUMERS: tuple[Consumer, ...] = (
         label="Billing events",
         grants=(table("PaymentsTable", "GetItem", "PutItem", env="PAYMENTS_TABLE"),),
         environment=(("FAULT_RATE", "!Ref FaultRate"),),
+        # Idempotent by its own rows, not Powertools records: every effect goes through
+        # claim-call-commit on the order's row (events/claim_call_commit.py), whose
+        # conditional writes decide a repeated or concurrent event from the row alone and
+        # replay what it announced under the same event id. A record per event on top
+        # cost two writes per event and decided nothing the row does not.
+        idempotent=False,
     ),
     Consumer(
         name="Shipment",
@@ -212,6 +218,7 @@ CONSUMERS: tuple[Consumer, ...] = (
             ),
         ),
         environment=(("FAULT_RATE", "!Ref FaultRate"), ("DELIVERY_DELAY_SECONDS", "!Ref DeliveryDelaySeconds")),
+        idempotent=False,  # by its rows, as billing
     ),
     Consumer(
         name="Delivery",
@@ -227,6 +234,7 @@ CONSUMERS: tuple[Consumer, ...] = (
         event_types=(EventType.SHIPPED,),
         label="Delivery reports",
         grants=(table("ShipmentsTable", "GetItem", "UpdateItem", env="SHIPMENTS_TABLE"),),
+        idempotent=False,  # by the shipment's row, as billing
         max_age_seconds=1200,
         about_age_alarm=(
             "A delivery report is older than 20 minutes (its delay is at most 15) - "

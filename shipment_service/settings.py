@@ -14,8 +14,6 @@ class ShipmentSettings(Settings):
     # DelaySeconds: 0 to 900).
     carrier_tracking_queue_url: str
     delivery_delay_seconds: int = Field(default=60, ge=0, le=900)
-    # None turns idempotency off (tests of the handler without a table).
-    idempotency_table: str | None = None
 
 
 class DeliverySettings(Settings):
@@ -23,4 +21,3 @@ class DeliverySettings(Settings):
 
     order_events_topic_arn: str
     shipments_table: str
-    idempotency_table: str | None = None

@@ -125,7 +125,6 @@ consumer = EventConsumer(
         EventType.SHIPMENT_CANCELLED: on_shipment_cancelled,
         EventType.SHIPMENT_ERROR: on_shipment_error,
     },
-    idempotency_table=settings.idempotency_table,
 )
 
 

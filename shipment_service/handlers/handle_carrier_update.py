@@ -2,7 +2,8 @@
 (sent with an SQS delay after shipping) -> the shipment is DELIVERED -> DELIVERED.
 
 A cancelled shipment is never reported delivered; a duplicate report has no second
-effect (Powertools idempotency on the SHIPPED's event_id, and the conditional write).
+effect: the shipment's row moves to DELIVERED by a conditional write, once, and records
+that DELIVERED was announced (shipment_service.domain.delivery).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def on_carrier_update(event: Shipped) -> None:
     metrics.add_metric(name="ParcelDelivered", unit="Count", value=1)
 
 
-consumer = EventConsumer({EventType.SHIPPED: on_carrier_update}, idempotency_table=settings.idempotency_table)
+consumer = EventConsumer({EventType.SHIPPED: on_carrier_update})
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

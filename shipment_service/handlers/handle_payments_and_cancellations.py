@@ -87,8 +87,7 @@ def on_order_cancelled(event: OrderCancelled) -> None:
 
 
 consumer = EventConsumer(
-    {EventType.PAYMENT_CONFIRMED: on_payment_confirmed, EventType.ORDER_CANCELLED: on_order_cancelled},
-    idempotency_table=settings.idempotency_table,
+    {EventType.PAYMENT_CONFIRMED: on_payment_confirmed, EventType.ORDER_CANCELLED: on_order_cancelled}
 )
 
 

@@ -23,24 +23,22 @@ from tests.integration.billing_service.payments_table import (
     payment_row,
     payment_rows,
 )
-from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, load_handler
+from tests.integration.conftest import TopicSpy, failed_ids, load_handler
 from tests.unit.events.fakes import redeliver_until_settled
 
 MODULE = "billing_service.handlers.handle_invoices_and_cancellations"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def _load_module(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, *, idempotency: bool = True) -> ModuleType:
+def _load_module(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy) -> ModuleType:
+    # No idempotency table: billing is idempotent by its payments rows alone.
+    monkeypatch.delenv("IDEMPOTENCY_TABLE", raising=False)
     env = {"ORDER_EVENTS_TOPIC_ARN": topic.topic_arn, "PAYMENTS_TABLE": create_payments_table()}
-    if idempotency:
-        env["IDEMPOTENCY_TABLE"] = create_idempotency_table()
-    else:
-        monkeypatch.delenv("IDEMPOTENCY_TABLE", raising=False)
     return load_handler(MODULE, env, monkeypatch)
 
 
-def _load(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, *, idempotency: bool = True) -> Handler:
-    return _load_module(monkeypatch, topic, idempotency=idempotency).handler
+def _load(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy) -> Handler:
+    return _load_module(monkeypatch, topic).handler
 
 
 @pytest.fixture
@@ -117,7 +115,9 @@ def test_the_token_never_reaches_the_payments_table(handler: Handler, token: str
     assert not any("token" in name for name in row)
 
 
-def test_a_duplicate_delivery_has_no_second_effect(handler: Handler, topic: TopicSpy) -> None:
+def test_a_duplicate_delivery_is_neither_charged_nor_stored_twice_and_is_announced_as_the_same_event(
+    handler: Handler, billing: ModuleType, topic: TopicSpy
+) -> None:
     invoice = invoice_created(payment_token="tok_visa")
     assert handler(sqs_batch(invoice), lambda_context()) == {"batchItemFailures": []}
     first_row = payment_row(invoice.order_id)
@@ -126,24 +126,13 @@ def test_a_duplicate_delivery_has_no_second_effect(handler: Handler, topic: Topi
     assert handler(sqs_batch(invoice), lambda_context()) == {"batchItemFailures": []}
     assert handler(sqs_batch(invoice, invoice), lambda_context()) == {"batchItemFailures": []}
 
-    assert len(topic.published()) == 1
+    assert len(billing.provider.charges) == 1
     assert payment_rows() == [first_row]
-
-
-def test_without_idempotency_a_duplicate_is_neither_charged_nor_stored_twice(
-    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy
-) -> None:
-    handler = _load(monkeypatch, topic, idempotency=False)
-    invoice = invoice_created(payment_token="tok_visa")
-
-    handler(sqs_batch(invoice), lambda_context())
-    first_row = payment_row(invoice.order_id)
-    handler(sqs_batch(invoice), lambda_context())
-
-    assert payment_rows() == [first_row]
-    first, second = topic.published()
-    assert first.event_id == second.event_id  # republished as the same event: consumers drop it
-    assert first.data.charge_id == second.data.charge_id == first_row["charge_id"]["S"]
+    # Each replay announces the stored outcome again, as the same event: consumers drop it.
+    published = topic.published()
+    assert len(published) == 4
+    assert {event.event_id for event in published} == {published[0].event_id}
+    assert {event.data.charge_id for event in published} == {first_row["charge_id"]["S"]}
 
 
 def test_a_second_invoice_event_for_a_billed_order_is_not_charged(handler: Handler, topic: TopicSpy) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from events.models import Event, parse_event
 from tests.builders import lambda_context, sqs_record
-from tests.integration.conftest import create_idempotency_table, load_handler
+from tests.integration.conftest import load_handler
 
 SHIPMENT_MODULE = "shipment_service.handlers.handle_payments_and_cancellations"
 DELIVERY_MODULE = "shipment_service.handlers.handle_carrier_update"
@@ -87,7 +87,6 @@ def load_shipment(
     topic_arn: str,
     tracking: TrackingQueue,
     *,
-    idempotency_table: str | None = None,
     delay_seconds: int | None = None,
 ) -> ModuleType:
     env = {
@@ -95,16 +94,12 @@ def load_shipment(
         "SHIPMENTS_TABLE": SHIPMENTS_TABLE,
         "CARRIER_TRACKING_QUEUE_URL": tracking.url,
     }
-    _optional_env(monkeypatch, env, "IDEMPOTENCY_TABLE", idempotency_table)
     _optional_env(monkeypatch, env, "DELIVERY_DELAY_SECONDS", None if delay_seconds is None else str(delay_seconds))
     return load_handler(SHIPMENT_MODULE, env, monkeypatch)
 
 
-def load_delivery(
-    monkeypatch: pytest.MonkeyPatch, topic_arn: str, *, idempotency_table: str | None = None
-) -> ModuleType:
+def load_delivery(monkeypatch: pytest.MonkeyPatch, topic_arn: str) -> ModuleType:
     env = {"ORDER_EVENTS_TOPIC_ARN": topic_arn, "SHIPMENTS_TABLE": SHIPMENTS_TABLE}
-    _optional_env(monkeypatch, env, "IDEMPOTENCY_TABLE", idempotency_table)
     return load_handler(DELIVERY_MODULE, env, monkeypatch)
 
 
@@ -123,7 +118,6 @@ __all__ = [
     "SHIPMENTS_TABLE",
     "SqsClock",
     "TrackingQueue",
-    "create_idempotency_table",
     "create_shipments_table",
     "invoke",
     "load_delivery",

@@ -18,7 +18,6 @@ from tests.integration.conftest import TopicSpy, failed_ids
 from tests.integration.shipment_service.support import (
     SqsClock,
     TrackingQueue,
-    create_idempotency_table,
     create_shipments_table,
     invoke,
     load_delivery,
@@ -41,25 +40,14 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> SqsClock:
 
 
 @pytest.fixture
-def idempotency_table() -> str:
-    return create_idempotency_table()
-
-
-@pytest.fixture
-def shipment(
-    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, tracking: TrackingQueue, idempotency_table: str
-) -> ModuleType:
+def shipment(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, tracking: TrackingQueue) -> ModuleType:
     create_shipments_table()
-    return load_shipment(
-        monkeypatch, topic.topic_arn, tracking, idempotency_table=idempotency_table, delay_seconds=DELAY
-    )
+    return load_shipment(monkeypatch, topic.topic_arn, tracking, delay_seconds=DELAY)
 
 
 @pytest.fixture
-def delivery(
-    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, shipment: ModuleType, idempotency_table: str
-) -> ModuleType:
-    return load_delivery(monkeypatch, topic.topic_arn, idempotency_table=idempotency_table)
+def delivery(monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, shipment: ModuleType) -> ModuleType:
+    return load_delivery(monkeypatch, topic.topic_arn)
 
 
 def report_deliveries(delivery: ModuleType, tracking: TrackingQueue, clock: SqsClock) -> int:
@@ -226,18 +214,9 @@ def test_a_duplicate_cancellation_has_no_second_effect(shipment: ModuleType, top
 # ---------------------------------------------------------------- the delivery function
 
 
-@pytest.mark.parametrize("idempotency", [True, False], ids=["idempotency table", "no idempotency table"])
 def test_a_report_arriving_twice_publishes_one_delivered(
-    monkeypatch: pytest.MonkeyPatch,
-    topic: TopicSpy,
-    tracking: TrackingQueue,
-    clock: SqsClock,
-    idempotency: bool,
+    shipment: ModuleType, delivery: ModuleType, topic: TopicSpy, tracking: TrackingQueue, clock: SqsClock
 ) -> None:
-    create_shipments_table()
-    table = create_idempotency_table() if idempotency else None
-    shipment = load_shipment(monkeypatch, topic.topic_arn, tracking, idempotency_table=table, delay_seconds=DELAY)
-    delivery = load_delivery(monkeypatch, topic.topic_arn, idempotency_table=table)
     paid = payment_confirmed()
     invoke(shipment, sqs_batch(paid))
     [shipped] = topic.published()

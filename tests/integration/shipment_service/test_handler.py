@@ -19,7 +19,7 @@ from fault_injection.injector import FaultInjector, FaultKind
 from shipment_service.adapters.carrier import SimulatedCarrier
 from shipment_service.adapters.faulty_carrier import FaultyCarrier
 from tests.builders import address, order_created, payment_confirmed, sqs_batch, sqs_record
-from tests.integration.conftest import TopicSpy, create_idempotency_table, failed_ids, fault_lines
+from tests.integration.conftest import TopicSpy, failed_ids, fault_lines
 from tests.integration.shipment_service.support import (
     TrackingQueue,
     create_shipments_table,
@@ -35,11 +35,8 @@ def tracking() -> TrackingQueue:
     return TrackingQueue()
 
 
-def load(
-    monkeypatch: pytest.MonkeyPatch, topic_arn: str, tracking: TrackingQueue, idempotency: bool = True
-) -> ModuleType:
-    table = create_idempotency_table() if idempotency else None
-    return load_shipment(monkeypatch, topic_arn, tracking, idempotency_table=table)
+def load(monkeypatch: pytest.MonkeyPatch, topic_arn: str, tracking: TrackingQueue) -> ModuleType:
+    return load_shipment(monkeypatch, topic_arn, tracking)
 
 
 @pytest.fixture
@@ -89,40 +86,27 @@ def test_an_undeliverable_address_is_stored_as_failed_and_announced(shipment: Mo
     assert published.data.reason == item["reason"]
 
 
-def test_a_duplicate_delivery_books_and_publishes_nothing_more(shipment: ModuleType, topic: TopicSpy) -> None:
+def test_a_redelivery_books_nothing_and_repeats_the_same_event(
+    shipment: ModuleType, topic: TopicSpy, tracking: TrackingQueue
+) -> None:
     event = payment_confirmed()
     invoke(shipment, sqs_batch(event))
     first_item = shipment_items()[event.order_id]
-    assert len(topic.published()) == 1
 
-    # SNS delivered the same event again: same event_id, another SQS message id.
-    duplicate = {"Records": [sqs_record(event), sqs_record(event)]}
-    response = invoke(shipment, duplicate)
+    # SNS delivered the same event again, alone and then twice in one batch: the same
+    # event_id under other SQS message ids.
+    assert failed_ids(invoke(shipment, sqs_batch(event))) == []
+    assert failed_ids(invoke(shipment, {"Records": [sqs_record(event), sqs_record(event)]})) == []
 
-    assert failed_ids(response) == []
+    # The store keeps the first booking; every repeat announces it again with the same
+    # event_id, which every consumer deduplicates.
     assert shipment_items() == {event.order_id: first_item}
-    assert topic.published() == []
-
-
-def test_without_idempotency_a_redelivery_books_nothing_and_repeats_the_same_event(
-    monkeypatch: pytest.MonkeyPatch, topic: TopicSpy, tracking: TrackingQueue
-) -> None:
-    create_shipments_table()
-    module = load(monkeypatch, topic.topic_arn, tracking, idempotency=False)
-    event = payment_confirmed()
-
-    invoke(module, sqs_batch(event))
-    invoke(module, sqs_batch(event))
-
-    [first, again] = topic.published()
-    # The store keeps the first booking; the repeat has the same event_id, which
-    # every consumer deduplicates.
-    assert again.event_id == first.event_id
-    assert again.data.tracking_number == first.data.tracking_number
-    assert len(shipment_items()) == 1
-    # Two delivery reports scheduled, for the same SHIPPED: the delivery function
-    # applies one (tests/integration/shipment_service/test_cancel_and_delivery.py).
-    assert tracking.counts() == (0, 2)
+    first, *again = topic.published()
+    assert len(again) == 3
+    assert {(e.event_id, e.data.tracking_number) for e in again} == {(first.event_id, first.data.tracking_number)}
+    # A delivery report scheduled per SHIPPED announced, all for the same parcel: the
+    # delivery function applies one (tests/integration/shipment_service/test_cancel_and_delivery.py).
+    assert tracking.counts() == (0, 4)
 
 
 def test_a_malformed_record_fails_alone(shipment: ModuleType, topic: TopicSpy) -> None:

@@ -91,12 +91,10 @@ def test_the_tracking_queue_is_required(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_the_delivery_function_needs_the_topic_and_the_shipments_table(monkeypatch: pytest.MonkeyPatch) -> None:
     _shipment_env(monkeypatch)
-    monkeypatch.delenv("IDEMPOTENCY_TABLE", raising=False)
 
     settings = DeliverySettings.from_env()
 
     assert settings.shipments_table == "shipments"
-    assert settings.idempotency_table is None
     monkeypatch.delenv("SHIPMENTS_TABLE")
     with pytest.raises(ValidationError, match="shipments_table"):
         DeliverySettings.from_env()
