@@ -24,7 +24,6 @@ class FakeOrderStore:
         self.outbox: list[Event[Any]] = []
         self.requests: dict[tuple[str, str], RecordedRequest] = {}
         self.shard_reads: list[list[str]] = []
-        self.short_after_read: dict[tuple[str, int], int] = {}  # units another order takes after a read
 
     def _spread(self, sku: str, total: int, shards: int, items: int) -> None:
         for k, units in enumerate(spread(total, shards, items)):
@@ -47,9 +46,6 @@ class FakeOrderStore:
             else []
             for sku in skus
         }
-        for (sku, k), units in self.short_after_read.items():  # a concurrent order, just after the read
-            self.shards[(sku, k)] -= units
-        self.short_after_read = {}
         return found
 
     def stock(self, sku: str) -> int:
