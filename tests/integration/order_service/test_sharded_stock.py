@@ -21,10 +21,10 @@ class FirstShard(random.Random):
     """Picks shard 0 first and the first shard of those that have enough: the test decides
     which shard is short."""
 
-    def randrange(self, *_args, **_kwargs):  # type: ignore[override]
+    def randrange(self, *_args, **_kwargs):
         return 0
 
-    def choice(self, seq):  # type: ignore[override]
+    def choice(self, seq):
         return seq[0]
 
 

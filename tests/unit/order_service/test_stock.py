@@ -134,7 +134,7 @@ def test_shards_that_change_after_every_read_end_in_store_busy_never_an_oversell
             store.shards[("HOT-1", k)] = units[(k - 1) % 4]
         return seen
 
-    store.shard_stocks = read_then_restock  # type: ignore[method-assign]
+    store.shard_stocks = read_then_restock
 
     with pytest.raises(StoreBusy):
         place_order(request(("HOT-1", 7)), ADA, store)
