@@ -276,4 +276,4 @@ def test_concurrent_orders_cancels_and_restocks_never_oversell(stack, customer, 
     assert min(observed) >= 0
     assert 3 <= units <= 5 + 3  # what stock allowed: the restock overwrites what was left
     assert observed[-1] >= cancelled
-    print(f"\noversell test, {shards} shards: {len(results)} orders, {len(accepted)} accepted, stock seen {observed}")
+    print(f"\noversell, {shards} shards: {len(accepted)} of {len(results)} orders ({units} units), stock {observed}")
