@@ -23,7 +23,7 @@ from order_service.adapters.idempotency_keys import DynamoDBIdempotencyKeys
 from order_service.adapters.orders import DynamoDBOrders
 from order_service.adapters.outbox import DynamoDBOutbox
 from order_service.adapters.products import DynamoDBProducts
-from order_service.domain.errors import OutOfStock, RequestAlreadyRecorded
+from order_service.domain.errors import RequestAlreadyRecorded, StockShort
 from order_service.domain.lifecycle import OrderStatus
 from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
 
@@ -49,12 +49,12 @@ class TransactionalOrderStore:
         items: list[dict[str, Any]] = [self.orders.put_new(order), self.outbox.queue(announcement)]
         if request is not None:
             items.append(self.keys.claim(request))  # at KEY_ITEM
-        first_line = len(items)
-        items += [self.products.reserve(line.sku, line.quantity) for line in order.lines]
-        retrying(lambda: self._create(items, order, request, first_line))
+        first_take = len(items)
+        items += [self.products.reserve(take.sku, take.shard, take.quantity) for take in order.held_stock()]
+        retrying(lambda: self._create(items, order, request, first_take))
 
     def _create(
-        self, items: list[dict[str, Any]], order: Order, request: RecordedRequest | None, first_line: int
+        self, items: list[dict[str, Any]], order: Order, request: RecordedRequest | None, first_take: int
     ) -> None:
         try:
             self.client.transact_write_items(TransactItems=items)
@@ -65,11 +65,11 @@ class TransactionalOrderStore:
             codes = cancellation_codes(error)
             if request is not None and len(codes) > KEY_ITEM and codes[KEY_ITEM] == "ConditionalCheckFailed":
                 raise RequestAlreadyRecorded(request.key) from error
-            line_codes = zip(order.lines, codes[first_line:], strict=False)
-            short = [line.sku for line, code in line_codes if code == "ConditionalCheckFailed"]
+            take_codes = zip(order.held_stock(), codes[first_take:], strict=False)
+            short = [take.sku for take, code in take_codes if code == "ConditionalCheckFailed"]
             if not short and codes:  # no per-item reasons: name every line
                 raise
-            raise OutOfStock(short or [line.sku for line in order.lines]) from error
+            raise StockShort(list(dict.fromkeys(short)) or [line.sku for line in order.lines]) from error
 
     def cancel(
         self, order: Order, announcement: Event[Any], entry: TimelineEntry, status: OrderStatus, at: datetime
@@ -96,11 +96,16 @@ class TransactionalOrderStore:
     def list_products(self) -> list[Product]:
         return self.products.list_products()
 
-    def get_products(self, skus: list[str]) -> dict[str, Product]:
-        return self.products.get_products(skus)
+    def get_products(self, skus: list[str], count_stock: bool = True) -> dict[str, Product]:
+        return self.products.get_products(skus, count_stock=count_stock)
+
+    def shard_stocks(self, skus: list[str]) -> dict[str, list[int]]:
+        return self.products.shard_stocks(skus)
 
     def put_product(self, product: Product) -> Product:
         return self.products.put_product(product)
 
-    def set_stock(self, sku: str, stock: int, price_cents: int | None, name: str | None) -> Product:
-        return self.products.set_stock(sku, stock, price_cents=price_cents, name=name)
+    def set_stock(
+        self, sku: str, stock: int, price_cents: int | None, name: str | None, shards: int | None = None
+    ) -> Product:
+        return self.products.set_stock(sku, stock, price_cents=price_cents, name=name, shards=shards)

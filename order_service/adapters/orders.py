@@ -13,12 +13,11 @@ import base64
 import json
 from typing import Any
 
-from events.models import OrderLine
 from order_service.adapters.dynamodb import dynamodb_client, from_item, to_attribute, to_item, transact_if
 from order_service.adapters.products import DynamoDBProducts
 from order_service.domain.errors import InvalidCursor
 from order_service.domain.lifecycle import OrderStatus
-from order_service.domain.model import Order, TimelineEntry
+from order_service.domain.model import Order, Reservation, TimelineEntry
 
 CUSTOMER_INDEX = "by_customer"
 
@@ -56,7 +55,7 @@ class DynamoDBOrders:
         entry: TimelineEntry,
         status: OrderStatus,
         facts: dict[str, str | int],
-        release: list[OrderLine] | None,
+        release: list[Reservation] | None,
     ) -> bool:
         fact_names, fact_values, set_facts = _fact_updates(facts)
         released = ", stock_released = :true" if release else ""
@@ -68,7 +67,7 @@ class DynamoDBOrders:
             {":status": {"S": status.value}, **fact_values, **({":true": {"BOOL": True}} if release else {})},
         )
         items: list[dict[str, Any]] = [{"Update": update}]
-        items += [self.products.release(line.sku, line.quantity) for line in release or []]
+        items += [self.products.release(take.sku, take.shard, take.quantity) for take in release or []]
         return transact_if(self.client, items)
 
     # Transaction items, for the writes that span tables (order_store.py) ------

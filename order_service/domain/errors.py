@@ -38,6 +38,29 @@ class OutOfStock(OrderError):
         self.skus = skus
 
 
+class StockShort(Exception):
+    """Raised by the store when the stock shard an order meant to take from has less than it
+    needs (`skus` names the lines): the domain reads every shard and picks again."""
+
+    def __init__(self, skus: list[str]) -> None:
+        super().__init__(", ".join(skus))
+        self.skus = skus
+
+
+class SkuReserved(OrderError):
+    """The SKU is the key of another product's stock shard (`<SKU>#<k>`), or a shard key
+    this product needs is an existing product's SKU."""
+
+    code = "SKU_RESERVED"
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(
+            f"{sku} is the key of a stock shard (`<SKU>#<shard>`) and another product's SKU",
+            [{"sku": sku, "reason": "a stock shard's key"}],
+        )
+        self.sku = sku
+
+
 class IdempotencyKeyReused(OrderError):
     code = "IDEMPOTENCY_KEY_REUSED"
 

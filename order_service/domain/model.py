@@ -17,7 +17,21 @@ class Product(BaseModel):
     name: str
     price_cents: int
     currency: str
-    stock: int
+    stock: int  # available: the sum of the stock shards (see order_service.domain.stock)
+    # New reservations spread over `shards` stock shards; `shard_items` is how many hold
+    # stock (the most there ever were: units released to a shard above `shards` still count).
+    shards: int = 1
+    shard_items: int = 1
+
+
+class Reservation(BaseModel):
+    """Units of one SKU an order holds, taken from one stock shard (0: the product item)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    shard: int = 0
+    quantity: int
 
 
 class RecordedRequest(BaseModel):
@@ -73,3 +87,10 @@ class Order(BaseModel):
     event_ids: list[str] = []
     version: int = 0
     stock_released: bool = False
+    # Where the stock came from, so a release puts it back on exactly those shards. Orders
+    # placed before stock was sharded have none: each line came from the product item.
+    reservations: list[Reservation] = []
+
+    def held_stock(self) -> list[Reservation]:
+        """The stock this order holds (until it is released)."""
+        return self.reservations or [Reservation(sku=line.sku, quantity=line.quantity) for line in self.lines]

@@ -26,14 +26,17 @@ from events.models import (
     ShipmentErrorData,
     ShippedData,
 )
+from order_service.domain import stock
 from order_service.domain.commands import Customer, PlaceOrder
 from order_service.domain.errors import (
     IdempotencyKeyReused,
     OrderBusy,
     OrderNotCancellable,
     OrderNotFound,
+    OutOfStock,
     ProductNotFound,
     RequestAlreadyRecorded,
+    StockShort,
     StoreBusy,
     UnknownProducts,
 )
@@ -71,7 +74,7 @@ def place_order(
     for item in command.items:  # the same sku twice is one line
         quantities[item.sku] += item.quantity
 
-    products = store.get_products(sorted(quantities))
+    products = store.get_products(sorted(quantities), count_stock=False)  # prices and shard counts
     unknown = sorted(sku for sku in quantities if sku not in products)
     if unknown:
         raise UnknownProducts(unknown)
@@ -111,8 +114,9 @@ def place_order(
         if idempotency_key is not None
         else None
     )
+    order.reservations = stock.first_pick(dict(quantities), products)
     try:
-        store.create_order(order, announcement, recorded)
+        _create_taking_stock(order, announcement, recorded, store)
     except RequestAlreadyRecorded:  # a concurrent retry won the race
         assert idempotency_key is not None
         earlier = store.find_request(customer.customer_id, idempotency_key)
@@ -120,6 +124,37 @@ def place_order(
             raise
         return _replay(earlier, request_hash, store)
     return PlacedOrder(order)
+
+
+# Picking again after a short shard: each round reads every shard of the short lines, so it
+# fails again only if other orders emptied the shards picked in the moment between.
+STOCK_ROUNDS = 4
+
+
+def _create_taking_stock(
+    order: Order,
+    announcement: Event[Any],
+    recorded: RecordedRequest | None,
+    store: OrderStore,
+) -> None:
+    """Store the order with the stock its reservations name; when a shard is short, read
+    all of that SKU's shards (strongly consistent: the catalogue read may be a moment old,
+    from before a restock changed the shards) and pick again (stock.repick)."""
+    quantities = {line.sku: line.quantity for line in order.lines}
+    for _ in range(STOCK_ROUNDS):
+        try:
+            store.create_order(order, announcement, recorded)
+            return
+        except StockShort as short:
+            stocks = store.shard_stocks(short.skus)
+            out = [sku for sku in short.skus if sum(max(0, s) for s in stocks[sku]) < quantities[sku]]
+            if out:
+                raise OutOfStock(out) from short
+            again = [r for r in order.reservations if r.sku not in short.skus]
+            for sku in short.skus:
+                again += stock.repick(sku, quantities[sku], stocks[sku])
+            order.reservations = again
+    raise StoreBusy("the stock shards kept emptying under this order")
 
 
 def _replay(earlier: RecordedRequest, request_hash: str, store: OrderStore) -> PlacedOrder:
@@ -206,7 +241,7 @@ def apply_event(event: Event[Any], store: OrderLedger) -> Applied:
         if event.event_id in order.event_ids:
             return Applied.DUPLICATE
         status = status_of([*order.facts, event.event_type.value])
-        release = order.lines if status in RELEASES_STOCK and not order.stock_released else None
+        release = order.held_stock() if status in RELEASES_STOCK and not order.stock_released else None
         entry = TimelineEntry(
             event_id=event.event_id,
             event_type=event.event_type.value,
@@ -265,17 +300,27 @@ def list_customer_orders(
 def set_inventory(
     sku: str,
     store: OrderStore,
-    stock: int,
+    units: int,
     price_cents: int | None = None,
     name: str | None = None,
     currency: str | None = None,
+    shards: int | None = None,
 ) -> Product:
-    """Set a product's available stock (and price); a new SKU needs a name and a price."""
-    current = store.get_products([sku]).get(sku)
+    """Set a product's available stock (and price, name, number of stock shards: kept when
+    not given, 1 for a new product); a new SKU needs a name and a price."""
+    current = store.get_products([sku], count_stock=False).get(sku)
     if current is None:
         if price_cents is None or name is None:
             raise ProductNotFound(sku, "a new product needs a name and a price")
         return store.put_product(
-            Product(sku=sku, name=name, price_cents=price_cents, currency=currency or "EUR", stock=stock)
+            Product(
+                sku=sku,
+                name=name,
+                price_cents=price_cents,
+                currency=currency or "EUR",
+                stock=units,
+                shards=shards or 1,
+                shard_items=shards or 1,
+            )
         )
-    return store.set_stock(sku, stock, price_cents=price_cents, name=name)
+    return store.set_stock(sku, units, price_cents=price_cents, name=name, shards=shards)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from events.models import Event, OrderLine
+from events.models import Event
 from order_service.domain.lifecycle import OrderStatus
-from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
+from order_service.domain.model import Order, Product, RecordedRequest, Reservation, TimelineEntry
 
 
 class OrderLedger(Protocol):
@@ -22,11 +22,12 @@ class OrderLedger(Protocol):
         entry: TimelineEntry,
         status: OrderStatus,
         facts: dict[str, str | int],
-        release: list[OrderLine] | None,
+        release: list[Reservation] | None,
     ) -> bool:
         """Atomically, if the order is still at `order.version`: add the event (entry) to its
-        facts, ids and timeline, set `status` and `facts` (what the event tells), and release
-        `release`'s stock (marking it released). False when the order moved meanwhile."""
+        facts, ids and timeline, set `status` and `facts` (what the event tells), and put
+        `release`'s units back on the shards they came from (marking the order released).
+        False when the order moved meanwhile."""
 
 
 class OrderStore(Protocol):
@@ -34,12 +35,19 @@ class OrderStore(Protocol):
 
     def list_products(self) -> list[Product]: ...
 
-    def get_products(self, skus: list[str]) -> dict[str, Product]: ...
+    def get_products(self, skus: list[str], count_stock: bool = True) -> dict[str, Product]:
+        """The products of these SKUs that exist. count_stock=False leaves out the reads of
+        the stock shards (prices and shard counts are all that placing an order needs):
+        `stock` is then only the product item's own shard."""
+
+    def shard_stocks(self, skus: list[str]) -> dict[str, list[int]]:
+        """Every stock shard's stock of each SKU (index: shard), read strongly consistent."""
 
     def create_order(self, order: Order, announcement: Event[Any], request: RecordedRequest | None) -> None:
-        """Atomically: store the order, reserve its stock, put its announcement in the
-        outbox, and record the request's Idempotency-Key. Raise OutOfStock, or
-        RequestAlreadyRecorded when a concurrent request claimed the key first."""
+        """Atomically: store the order, take its `reservations` off the shards they name, put
+        its announcement in the outbox, and record the request's Idempotency-Key. Raise
+        StockShort naming the SKUs whose shard had too little, or RequestAlreadyRecorded
+        when a concurrent request claimed the key first."""
 
     def find_request(self, customer_id: str, key: str) -> RecordedRequest | None: ...
 
@@ -57,5 +65,8 @@ class OrderStore(Protocol):
 
     def put_product(self, product: Product) -> Product: ...
 
-    def set_stock(self, sku: str, stock: int, price_cents: int | None, name: str | None) -> Product:
-        """Set the available stock (and price, name) of an existing product."""
+    def set_stock(
+        self, sku: str, stock: int, price_cents: int | None, name: str | None, shards: int | None = None
+    ) -> Product:
+        """Set the available stock (and price, name, shard count) of an existing product,
+        spread over its shards (stock.spread) in one write."""

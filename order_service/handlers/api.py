@@ -375,7 +375,9 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
     summary="Set a product's stock (admins)",
     description=(
         "Sets the available stock, and optionally the price and name; a new SKU needs both. Only members "
-        "of the Cognito group `admin` may; anyone else gets 403. Stock never goes below zero."
+        "of the Cognito group `admin` may; anyone else gets 403. Stock never goes below zero. `shards` "
+        "spreads the stock over that many items (for a SKU ordered many times a second); the stock shown "
+        "is always the total."
     ),
     tags=["catalogue"],
     security=NEEDS_ID_TOKEN,
@@ -389,6 +391,11 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> Respo
             ErrorResponse,
         ),
         404: documented("PRODUCT_NOT_FOUND: a new SKU without name and price", ErrorResponse),
+        409: documented(
+            "SKU_RESERVED: the SKU is another product's stock shard (`<SKU>#<k>`), or a shard this "
+            "product needs is an existing product's SKU",
+            ErrorResponse,
+        ),
         422: INVALID,
         503: BUSY,
     },
@@ -397,8 +404,10 @@ def put_inventory(sku: Annotated[str, Path(min_length=1, max_length=64)], reques
     if "admin" not in caller_groups():
         raise Forbidden("only members of the group `admin` may change stock")
     price_cents = int(Decimal(request.price) * 100) if request.price is not None else None
-    product = orders.set_inventory(sku, store, request.stock, price_cents=price_cents, name=request.name)
-    logger.info("inventory set", extra={"sku": sku, "stock": request.stock})
+    product = orders.set_inventory(
+        sku, store, request.stock, price_cents=price_cents, name=request.name, shards=request.shards
+    )
+    logger.info("inventory set", extra={"sku": sku, "stock": request.stock, "shards": product.shards})
     return _json(200, product_view(product))
 
 

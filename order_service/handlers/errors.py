@@ -22,6 +22,7 @@ from order_service.domain.errors import (
     OrderNotFound,
     OutOfStock,
     ProductNotFound,
+    SkuReserved,
     StoreBusy,
     UnknownProducts,
 )
@@ -53,6 +54,7 @@ HTTP_STATUS: dict[type[OrderError], int] = {
     # 409, not 422: the request is well formed; the catalogue (state) has no such product.
     UnknownProducts: 409,
     OutOfStock: 409,
+    SkuReserved: 409,
     IdempotencyKeyReused: 409,
     OrderNotCancellable: 409,
     OrderBusy: 409,

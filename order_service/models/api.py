@@ -17,6 +17,7 @@ from events.money import amount
 
 MAX_QUANTITY = 100
 MAX_LINES = 50
+MAX_STOCK_SHARDS = 100  # order_service.domain.stock.MAX_SHARDS (a test checks they agree)
 # The example body the OpenAPI document shows for POST /orders.
 PLACE_ORDER_EXAMPLE: dict[str, Any] = {
     "items": [{"sku": "MUG-001", "quantity": 2}],
@@ -209,8 +210,24 @@ class InventoryRequest(BaseModel):
         | None
     ) = None
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    shards: (
+        Annotated[
+            StrictInt,
+            Field(
+                ge=1,
+                le=MAX_STOCK_SHARDS,
+                description=(
+                    "How many items the stock is spread over, so that many orders a second for this SKU "
+                    "do not all write one item (a flash sale: docs/capacity.md). Kept when not given; 1 for "
+                    "a new product. The available stock shown stays the total."
+                ),
+                examples=[16],
+            ),
+        ]
+        | None
+    ) = None
 
-    _whole_stock = field_validator("stock", mode="before")(_integral)
+    _whole_stock = field_validator("stock", "shards", mode="before")(_integral)
 
 
 class ErrorDetail(BaseModel):

@@ -233,18 +233,25 @@ def test_only_admins_restock_and_everyone_sees_one_product(stack, customer):
     assert stack.request("PUT", f"/inventory/{sku}", {"stock": -1}, token=admin.token).status == 422
 
 
-def test_concurrent_orders_cancels_and_restocks_never_oversell(stack, customer, other_customer):
-    sku = new_product(stack, stock=5)
+@pytest.mark.parametrize("shards", [1, 8], ids=["one-stock-item", "8-stock-shards"])
+def test_concurrent_orders_cancels_and_restocks_never_oversell(stack, customer, other_customer, shards):
+    """With 8 shards the 5 units are one each on shards 0-4: most orders first pick an empty
+    shard and take from another, and the order of 2 must split its line."""
+    sku = new_product(stack, stock=5)  # as seeded before shards: one item
     admin = Customer(stack, f"e2e-admin-{uuid.uuid4().hex[:8]}@example.com")
     stack.client("cognito-idp").admin_add_user_to_group(
         UserPoolId=stack.outputs["UserPoolId"], Username=admin.email, GroupName="admin"
     )
     admin.token = stack.login(admin.email)["IdToken"]
+    if shards > 1:
+        spread = stack.request("PUT", f"/inventory/{sku}", {"stock": 5, "shards": shards}, token=admin.token)
+        assert spread.status == 200 and spread.body["stock"] == 5, spread.body
     observed = []
 
     def order(i):
         who = customer if i % 2 else other_customer
-        return who, who.post_order(order_body(sku, quantity=1))
+        quantity = 2 if i == 0 else 1
+        return who, quantity, who.post_order(order_body(sku, quantity=quantity))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         placing = [pool.submit(order, i) for i in range(24)]
@@ -255,16 +262,18 @@ def test_concurrent_orders_cancels_and_restocks_never_oversell(stack, customer, 
             observed.append(stock_of(stack, sku))
         results = [f.result() for f in placing]
         assert restock.result().status == 200
-    accepted = [(who, r.body["order_id"]) for who, r in results if r.status == 201]
-    refused = [r for _, r in results if r.status != 201]
+    accepted = [(who, quantity, r.body["order_id"]) for who, quantity, r in results if r.status == 201]
+    refused = [r for _, _, r in results if r.status != 201]
     assert all(r.status == 409 and r.body["error"]["code"] == "OUT_OF_STOCK" for r in refused)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        cancelled = sum(1 for status in pool.map(lambda wo: _cancel(*wo).status, accepted[:2]) if status == 202)
-    for who, order_id in accepted:
+        statuses = list(pool.map(lambda a: _cancel(a[0], a[2]).status, accepted[:2]))
+    cancelled = sum(quantity for (_, quantity, _), status in zip(accepted, statuses, strict=False) if status == 202)
+    for who, _, order_id in accepted:
         wait_final(who, order_id, statuses={"DELIVERED", "CANCELLED", "REFUNDED"})
     observed.append(stock_of(stack, sku))
 
+    units = sum(quantity for _, quantity, _ in accepted)
     assert min(observed) >= 0
-    assert 3 <= len(accepted) <= 5 + 3  # what stock allowed: the restock overwrites what was left
+    assert 3 <= units <= 5 + 3  # what stock allowed: the restock overwrites what was left
     assert observed[-1] >= cancelled
-    print(f"\noversell test: {len(results)} orders tried, {len(accepted)} accepted, stock seen {observed}")
+    print(f"\noversell, {shards} shards: {len(accepted)} of {len(results)} orders ({units} units), stock {observed}")

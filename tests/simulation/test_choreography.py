@@ -73,10 +73,16 @@ class Choreography(RuleBasedStateMachine):
         dynamodb_faults=st.sampled_from([0.0, 0.03, 0.15, 0.35]),
         dependency_faults=st.sampled_from([0.0, 0.1, 0.3]),
         stock=st.lists(st.integers(min_value=1, max_value=4), min_size=2, max_size=2),
+        shards=st.lists(st.sampled_from([1, 2, 3]), min_size=2, max_size=2),
     )
-    def setup(self, world_seed: int, dynamodb_faults: float, dependency_faults: float, stock: list[int]) -> None:
+    def setup(
+        self, world_seed: int, dynamodb_faults: float, dependency_faults: float, stock: list[int], shards: list[int]
+    ) -> None:
+        from order_service.domain import stock as stock_shards
+
         self.world = World(self.cloud, world_seed, dynamodb_faults, dependency_faults)
         self.world.install()
+        stock_shards.choice.seed(world_seed)  # the shards orders pick: the same on a replay
         tag = uuid.uuid4().hex[-8:]  # this history's SKUs and customers, apart from the others
         self.skus = [f"SIM-{tag}-{letter}" for letter in "AB"]
         self.customers = [
@@ -86,8 +92,8 @@ class Choreography(RuleBasedStateMachine):
             f"world_seed={world_seed} dynamodb_faults={dynamodb_faults} dependency_faults={dependency_faults}"
         )
         with self.world_faults(False):
-            for sku, units in zip(self.skus, stock, strict=True):
-                self._set_stock(sku, units, new=True)
+            for sku, units, count in zip(self.skus, stock, shards, strict=True):
+                self._set_stock(sku, units, new=True, shards=count)
 
     # ------------------------------------------------------------------ helpers
     def world_faults(self, on: bool) -> Any:
@@ -112,16 +118,19 @@ class Choreography(RuleBasedStateMachine):
             return {"statusCode": 502, "body": json.dumps({"error": repr(error)}), "headers": {}}
         return response
 
-    def _set_stock(self, sku: str, units: int, new: bool = False) -> None:
+    def _set_stock(self, sku: str, units: int, new: bool = False, shards: int | None = None) -> None:
         body: dict[str, Any] = {"stock": units}
         if new:
             body.update(name=f"Simulated {sku}", price="10.00")
+        if shards is not None:
+            body["shards"] = shards
         admin = {"sub": "admin", "email": "admin@example.com", "email_verified": "true", "cognito:groups": "admin"}
         response = self._api(
             "PUT", f"/inventory/{sku}", body, claims=admin, path_parameters={"sku": sku}, resource="/inventory/{sku}"
         )
         assert self.world is not None
-        self.world.note(f"admin sets stock of {sku[-1]} to {units}: {response['statusCode']}")
+        spread = f" over {shards} shards" if shards else ""
+        self.world.note(f"admin sets stock of {sku[-1]} to {units}{spread}: {response['statusCode']}")
         self._check_answer(response)
 
     def _check_answer(self, response: dict[str, Any]) -> None:
@@ -297,9 +306,9 @@ class Choreography(RuleBasedStateMachine):
         if status == 202:
             self.orders[order_id]["cancel_accepted"] = True
 
-    @rule(sku=st.integers(0, 1), units=st.integers(0, 4))
-    def restock(self, sku: int, units: int) -> None:
-        self._set_stock(self.skus[sku], units)
+    @rule(sku=st.integers(0, 1), units=st.integers(0, 4), shards=st.sampled_from([None, None, 1, 2, 3]))
+    def restock(self, sku: int, units: int, shards: int | None) -> None:
+        self._set_stock(self.skus[sku], units, shards=shards)
 
     # ------------------------------------------------------------------ rules: the outbox
     @rule(take=st.integers(1, 3))
@@ -477,14 +486,19 @@ class Choreography(RuleBasedStateMachine):
             if cancelled_at is not None:
                 began = [world.provider.began[key_of_charge[c.charge_id]] for c in charges[order_id]]
                 assert all(b < cancelled_at for b in began), f"{where}: charged after billing took the cancellation"
-            # stock: reserved once, released once exactly when the goods stay home
-            moves = stock_moves.get(order_id, Counter())
-            released = 1 if expected_status(facts) in RELEASING else 0
+            # stock: each line's units taken once (from one shard, or split over several), and
+            # put back once, on exactly the shards they came from, when the goods stay home
+            moves = stock_moves.get(order_id, {})
+            releasing = expected_status(facts) in RELEASING
             for line in order["lines"]:
                 sku = line["sku"]
-                assert moves[("reserve", sku)] == 1, f"{where}: {sku} reserved {moves[('reserve', sku)]} times"
-                assert moves[("release", sku)] == released, (
-                    f"{where}: {sku} released {moves[('release', sku)]} times, expected {released}"
+                taken = moves.get(("reserve", sku), Counter())
+                back = moves.get(("release", sku), Counter())
+                assert all(n == 1 for n in taken.values()), f"{where}: {sku} taken twice from a shard: {taken}"
+                units = sum(quantity for _, quantity in taken)
+                assert units == line["quantity"], f"{where}: {sku} took {units} for a line of {line['quantity']}"
+                assert back == (taken if releasing else Counter()), (
+                    f"{where}: {sku} took {dict(taken)} and put back {dict(back)} (releasing: {releasing})"
                 )
             # email: one per customer-facing fact, to the customer
             customer = self.customers[known["customer"]]["email"]
@@ -495,10 +509,14 @@ class Choreography(RuleBasedStateMachine):
             assert set(sent) == expected_mails, f"{where}: emails {[m.event_type for m in mails]}"
             for event_id, copies in sent.items():
                 assert copies == 1 or event_id in world.ambiguous_emails, f"{where}: {copies} emails for one event"
-        # stock never negative, and what is left is what the moves say
+        # stock, per shard: never negative, and what is left is what the last restock set
+        # plus the units released to that shard since, minus the units taken from it since
         for sku in self.skus:
-            item = ddb.get_item(TableName="products", Key={"sku": {"S": sku}}, ConsistentRead=True)["Item"]
-            assert int(item["stock"]["N"]) >= 0, f"{sku}: negative stock"
+            for shard, left in self._shards_now(sku).items():
+                where = f"{sku[-1]} shard {shard}"
+                assert left >= 0, f"{where}: negative stock {left}"
+                expected = self._expected_stock(sku, shard)
+                assert left == expected, f"{where}: {left} left, but the writes say {expected}"
 
     def _payment_cancelled_at(self, order_id: str) -> int | None:
         assert self.world is not None
@@ -508,21 +526,77 @@ class Choreography(RuleBasedStateMachine):
                 return seq
         return None
 
-    def _stock_moves(self) -> dict[str, Counter[tuple[str, str]]]:
-        """Reservations and releases per order and SKU, from the products-table writes that took effect."""
+    def _stock_moves(self) -> dict[str, dict[tuple[str, str], Counter[tuple[int, int]]]]:
+        """Per order and SKU, the (shard, units) of each reservation and release, from the
+        products-table writes that took effect."""
         assert self.world is not None
-        moves: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        moves: dict[str, dict[tuple[str, str], Counter[tuple[int, int]]]] = defaultdict(lambda: defaultdict(Counter))
         for _, _, params in self.world.writes:
             order_id = params.get("_order_id")
-            expression = params.get("UpdateExpression", "")
-            if order_id is None or params.get("TableName") != "products":
-                continue
-            sku = params["Key"]["sku"]["S"]
-            if "stock - :quantity" in expression:
-                moves[order_id][("reserve", sku)] += 1
-            elif "ADD stock" in expression:
-                moves[order_id][("release", sku)] += 1
+            move = _stock_move(params)
+            if order_id is not None and move is not None:
+                kind, sku, shard, units = move
+                moves[order_id][(kind, sku)][(shard, units)] += 1
         return moves
+
+    def _shards_now(self, sku: str) -> dict[int, int]:
+        ddb = self.cloud.harness
+        product = ddb.get_item(TableName="products", Key={"sku": {"S": sku}}, ConsistentRead=True)["Item"]
+        count = int(product.get("shard_items", {}).get("N", "1"))
+        stocks = {0: int(product["stock"]["N"])}
+        for shard in range(1, count):
+            key = {"sku": {"S": f"{sku}#{shard}"}}
+            item = ddb.get_item(TableName="products", Key=key, ConsistentRead=True).get("Item", {})
+            stocks[shard] = int(item.get("stock", {}).get("N", "0"))
+        return stocks
+
+    def _expected_stock(self, sku: str, shard: int) -> int:
+        """A shard's stock as the writes that took effect say: the last restock's value, then
+        every reservation and release after it."""
+        assert self.world is not None
+        stock = 0
+        for _, _, params in self.world.writes:
+            restocked = _restock_value(params)
+            if restocked is not None and restocked[:2] == (sku, shard):
+                stock = restocked[2]
+                continue
+            move = _stock_move(params)
+            if params.get("_order_id") is not None and move is not None and move[1:3] == (sku, shard):
+                stock += move[3] if move[0] == "release" else -move[3]
+        return stock
+
+
+def _shard_of_key(key: str) -> tuple[str, int]:
+    sku, _, shard = key.partition("#")
+    return sku, int(shard or 0)
+
+
+def _stock_move(params: dict[str, Any]) -> tuple[str, str, int, int] | None:
+    """("reserve" | "release", sku, shard, units) of an order's write to a stock shard."""
+    expression = params.get("UpdateExpression", "")
+    if params.get("TableName") != "products" or ":quantity" not in expression:
+        return None
+    sku, shard = _shard_of_key(params["Key"]["sku"]["S"])
+    units = int(params["ExpressionAttributeValues"][":quantity"]["N"])
+    if "stock - :quantity" in expression:
+        return "reserve", sku, shard, units
+    if "ADD stock" in expression:
+        return "release", sku, shard, units
+    return None
+
+
+def _restock_value(params: dict[str, Any]) -> tuple[str, int, int] | None:
+    """(sku, shard, stock) that a restock's write set on a stock shard."""
+    if params.get("TableName") != "products" or params.get("_order_id") is not None:
+        return None
+    sku, shard = _shard_of_key(params["Key"]["sku"]["S"])
+    values = params.get("ExpressionAttributeValues", {})
+    if ":stock" in values:  # a shard item
+        return sku, shard, int(values[":stock"]["N"])
+    names = {value: name for name, value in params.get("ExpressionAttributeNames", {}).items()}
+    if "stock" in names:  # the product item: "#uN = :uN"
+        return sku, shard, int(values[":" + names["stock"][1:]]["N"])
+    return None
 
 
 def _settings() -> settings:

@@ -5,39 +5,61 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from events.models import Event, OrderLine
-from order_service.domain.errors import OutOfStock, ProductNotFound, RequestAlreadyRecorded
+from events.models import Event
+from order_service.domain.errors import ProductNotFound, RequestAlreadyRecorded, StockShort
 from order_service.domain.lifecycle import OrderStatus
-from order_service.domain.model import Order, Product, RecordedRequest, TimelineEntry
+from order_service.domain.model import Order, Product, RecordedRequest, Reservation, TimelineEntry
+from order_service.domain.stock import spread
 
 
 class FakeOrderStore:
+    """Stock is kept per shard, as the products table keeps it: `shards[(sku, k)]`."""
+
     def __init__(self, products: list[Product] | None = None) -> None:
         self.products = {p.sku: p for p in products or []}
+        self.shards: dict[tuple[str, int], int] = {}
+        for product in self.products.values():
+            self._spread(product.sku, product.stock, product.shards, product.shard_items)
         self.orders: dict[str, Order] = {}
         self.outbox: list[Event[Any]] = []
         self.requests: dict[tuple[str, str], RecordedRequest] = {}
+        self.shard_reads: list[list[str]] = []
+
+    def _spread(self, sku: str, total: int, shards: int, items: int) -> None:
+        for k, units in enumerate(spread(total, shards, items)):
+            self.shards[(sku, k)] = units
+
+    def _viewed(self, product: Product) -> Product:
+        return product.model_copy(update={"stock": self.stock(product.sku)})
 
     def list_products(self) -> list[Product]:
-        return sorted(self.products.values(), key=lambda p: p.sku)
+        return sorted((self._viewed(p) for p in self.products.values()), key=lambda p: p.sku)
 
-    def get_products(self, skus: list[str]) -> dict[str, Product]:
-        return {sku: self.products[sku] for sku in skus if sku in self.products}
+    def get_products(self, skus: list[str], count_stock: bool = True) -> dict[str, Product]:
+        return {sku: self._viewed(self.products[sku]) for sku in skus if sku in self.products}
+
+    def shard_stocks(self, skus: list[str]) -> dict[str, list[int]]:
+        self.shard_reads.append(list(skus))
+        found = {
+            sku: [self.shards.get((sku, k), 0) for k in range(self.products[sku].shard_items)]
+            if sku in self.products
+            else []
+            for sku in skus
+        }
+        return found
 
     def stock(self, sku: str) -> int:
-        return self.products[sku].stock
-
-    def _add_stock(self, sku: str, delta: int) -> None:
-        self.products[sku] = self.products[sku].model_copy(update={"stock": self.products[sku].stock + delta})
+        return sum(units for (of, _), units in self.shards.items() if of == sku)
 
     def create_order(self, order: Order, announcement: Event[Any], request: RecordedRequest | None) -> None:
         if request is not None and (request.customer_id, request.key) in self.requests:
             raise RequestAlreadyRecorded(request.key)
-        short = [line.sku for line in order.lines if self.products[line.sku].stock < line.quantity]
+        takes = order.held_stock()
+        short = [t.sku for t in takes if self.shards.get((t.sku, t.shard), 0) < t.quantity]
         if short:
-            raise OutOfStock(short)
-        for line in order.lines:
-            self._add_stock(line.sku, -line.quantity)
+            raise StockShort(list(dict.fromkeys(short)))
+        for take in takes:
+            self.shards[(take.sku, take.shard)] -= take.quantity
         self.orders[order.order_id] = order.model_copy(deep=True)
         self.outbox.append(announcement)
         if request is not None:
@@ -55,13 +77,13 @@ class FakeOrderStore:
         entry: TimelineEntry,
         status: OrderStatus,
         facts: dict[str, str | int],
-        release: list[OrderLine] | None,
+        release: list[Reservation] | None,
     ) -> bool:
         current = self.orders.get(order.order_id)
         if current is None or current.version != order.version:
             return False
-        for line in release or []:
-            self._add_stock(line.sku, line.quantity)
+        for take in release or []:
+            self.shards[(take.sku, take.shard)] = self.shards.get((take.sku, take.shard), 0) + take.quantity
         self.orders[order.order_id] = current.model_copy(
             update={
                 "status": status,
@@ -104,11 +126,18 @@ class FakeOrderStore:
 
     def put_product(self, product: Product) -> Product:
         self.products[product.sku] = product
+        self._spread(product.sku, product.stock, product.shards, product.shard_items)
         return product
 
-    def set_stock(self, sku: str, stock: int, price_cents: int | None, name: str | None) -> Product:
+    def set_stock(
+        self, sku: str, stock: int, price_cents: int | None, name: str | None, shards: int | None = None
+    ) -> Product:
         if sku not in self.products:
             raise ProductNotFound(sku)
-        updates = {"stock": stock, "price_cents": price_cents, "name": name}
-        self.products[sku] = self.products[sku].model_copy(update={k: v for k, v in updates.items() if v is not None})
-        return self.products[sku]
+        current = self.products[sku]
+        count = shards or current.shards
+        items = max(current.shard_items, count)
+        updates = {"price_cents": price_cents, "name": name, "shards": count, "shard_items": items}
+        self.products[sku] = current.model_copy(update={k: v for k, v in updates.items() if v is not None})
+        self._spread(sku, stock, count, items)
+        return self._viewed(self.products[sku])
