@@ -91,8 +91,9 @@ PATH = {
     "OrderStatusFunction": ("status", len(HAPPY_EVENTS)),
 }
 # AWS calls of the delivery function per record (not profiled: it needs a booked shipment):
-# idempotency put + update, the shipment's conditional update, one publish.
-DELIVERY_CALLS = {"dynamodb.PutItem": 1, "dynamodb.UpdateItem": 2, "sns.Publish": 1}
+# the shipment's read and conditional update to DELIVERED, one publish, the update that
+# records the announcement (shipment_service.domain.delivery).
+DELIVERY_CALLS = {"dynamodb.GetItem": 1, "dynamodb.UpdateItem": 2, "sns.Publish": 1}
 # SQS messages per order: topic deliveries to the subscribed queues (invoice, billing,
 # shipment, email, status) plus the carrier-tracking message.
 SQS_MESSAGES = 3 + 3 + 3 + 2 + 2 + 1
@@ -218,16 +219,22 @@ def lambda_at(inputs: Inputs, rate: float) -> dict[str, dict[str, float]]:
 
 def dynamodb_per_order(inputs: Inputs) -> dict[str, dict[str, float]]:
     """Write and read units per order, by table (happy path)."""
-    idempotent = ("InvoiceFunction", "BillingFunction", "ShipmentFunction", "DeliveryFunction", "EmailFunction")
-    idempotency_records = sum(PATH[f][1] for f in idempotent)
+    from choreography.catalogue import CONSUMERS
+
+    # The consumers with Powertools idempotency records (the others keep their own rows).
+    idempotency_records = sum(PATH[c.function][1] for c in CONSUMERS if c.idempotent and c.function in PATH)
     return {
-        # transaction: 2 WRU per item (order, stock line, outbox entry); status updates
-        "orders": {"wru": 2 * ORDER_ITEM_WRU + PATH["OrderStatusFunction"][1] * ORDER_ITEM_WRU, "rru": 0},
+        # placed in a transaction (2 WRU per KB); each status update a plain conditional
+        # UpdateItem (1 WRU per KB) after a read of the order (1 RRU up to 4 KB)
+        "orders": {
+            "wru": 2 * ORDER_ITEM_WRU + PATH["OrderStatusFunction"][1] * ORDER_ITEM_WRU,
+            "rru": PATH["OrderStatusFunction"][1],
+        },
         "products": {"wru": 2, "rru": 0.5},  # reservation in the transaction; BatchGetItem of the price
         "outbox": {"wru": 2 + 1, "rru": 0},  # written in the transaction, deleted by the relay
         "idempotency": {"wru": 2 * idempotency_records, "rru": 0},  # put IN_PROGRESS + update COMPLETED
         "payments": {"wru": 2, "rru": 1},  # claim CHARGING, settle CONFIRMED; one read
-        "shipments": {"wru": 3, "rru": 1},  # claim BOOKING, BOOKED, DELIVERED; one read
+        "shipments": {"wru": 4, "rru": 2},  # claim BOOKING, BOOKED, DELIVERED, announced; two reads
     }
 
 

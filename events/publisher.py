@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from events.observability import logger
@@ -41,16 +42,53 @@ class EventPublisher:
             Message=event.model_dump_json(),
             MessageAttributes=message_attributes(event),
         )
-        # `make trace` reads these: what each service published, for which order, when.
-        logger.info(
-            "event published",
-            extra={
-                "order_id": event.order_id,
-                "correlation_id": event.correlation_id,
-                "published_event_id": event.event_id,
-                "published_event_type": event.event_type.value,
-                "published_causation_id": event.causation_id,
-                "published_at": event.occurred_at.isoformat(),
-            },
-        )
+        _log_published(event)
         return str(response["MessageId"])
+
+    def publish_all(self, events: Sequence[Event[Any]]) -> set[str]:
+        """Publish `events` in PublishBatch requests of up to ten (one request where `publish`
+        makes ten); the ids of the events SNS took. An entry SNS refused, or every entry of
+        a request that failed, is logged and left out: the caller retries those."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        accepted: set[str] = set()
+        for start in range(0, len(events), BATCH_LIMIT):
+            chunk = events[start : start + BATCH_LIMIT]
+            entries = [
+                {"Id": str(i), "Message": event.model_dump_json(), "MessageAttributes": message_attributes(event)}
+                for i, event in enumerate(chunk)
+            ]
+            try:
+                response = self.client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)
+            except (BotoCoreError, ClientError) as error:
+                logger.warning("events not published", extra={"events": len(chunk), "error": type(error).__name__})
+                continue
+            for answer in response.get("Successful", []):
+                event = chunk[int(answer["Id"])]
+                accepted.add(event.event_id)
+                _log_published(event)
+            for answer in response.get("Failed", []):
+                event = chunk[int(answer["Id"])]
+                logger.warning(
+                    "event not published",
+                    extra={"order_id": event.order_id, "event_id": event.event_id, "error": answer.get("Code")},
+                )
+        return accepted
+
+
+BATCH_LIMIT = 10  # entries per PublishBatch request (SNS's limit)
+
+
+def _log_published(event: Event[Any]) -> None:
+    # `make trace` reads these: what each service published, for which order, when.
+    logger.info(
+        "event published",
+        extra={
+            "order_id": event.order_id,
+            "correlation_id": event.correlation_id,
+            "published_event_id": event.event_id,
+            "published_event_type": event.event_type.value,
+            "published_causation_id": event.causation_id,
+            "published_at": event.occurred_at.isoformat(),
+        },
+    )

@@ -74,7 +74,13 @@ def retrying(call: Callable[[], T]) -> T:
 def transact_if(client: Any, items: list[dict[str, Any]]) -> bool:
     """One transaction; False when the condition of its first item (the order, whose
     condition encodes the rule) does not hold. A conflict or throttle is retried,
-    then raises StoreBusy: it says nothing about whether the rule holds."""
+    then raises StoreBusy: it says nothing about whether the rule holds.
+
+    A single `Update` is written as a plain conditional UpdateItem, not a transaction of
+    one: the same all-or-nothing write at half the write units (a transactional write
+    costs two per KB) and a lighter request."""
+    if len(items) == 1 and set(items[0]) == {"Update"}:
+        return _update_if(client, items[0]["Update"])
 
     def attempt() -> bool:
         try:
@@ -85,6 +91,20 @@ def transact_if(client: Any, items: list[dict[str, Any]]) -> bool:
             if error.response["Error"]["Code"] == "TransactionCanceledException" and codes[:1] == [
                 "ConditionalCheckFailed"
             ]:
+                return False
+            raise
+        return True
+
+    return retrying(attempt)
+
+
+def _update_if(client: Any, update: dict[str, Any]) -> bool:
+    def attempt() -> bool:
+        try:
+            client.update_item(**update)
+        except ClientError as error:
+            transient_as_busy(error)
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise
         return True

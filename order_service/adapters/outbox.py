@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from events.models import Event, parse_event
 from order_service.adapters.dynamodb import dynamodb_client, from_item, to_item
 from order_service.adapters.kms import TokenSealer
+
+DELETE_ATTEMPTS = 4  # of a BatchWriteItem's unprocessed deletes, with backoff
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,20 @@ class DynamoDBOutbox:
     def delete(self, event_id: str) -> None:
         """Deleting an entry the relay already deleted is a no-op."""
         self.client.delete_item(TableName=self.table, Key={"event_id": {"S": event_id}})
+
+    def delete_all(self, event_ids: Iterable[str]) -> set[str]:
+        """Delete these entries, 25 to a BatchWriteItem; the ids still there after a few
+        tries of what DynamoDB left unprocessed (throttling). Raises if a request fails."""
+        keys = [{"DeleteRequest": {"Key": {"event_id": {"S": event_id}}}} for event_id in dict.fromkeys(event_ids)]
+        left: set[str] = set()
+        for start in range(0, len(keys), 25):
+            requests = keys[start : start + 25]
+            for attempt in range(DELETE_ATTEMPTS):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)
+                answer = self.client.batch_write_item(RequestItems={self.table: requests})
+                requests = answer.get("UnprocessedItems", {}).get(self.table, [])
+                if not requests:
+                    break
+            left |= {request["DeleteRequest"]["Key"]["event_id"]["S"] for request in requests}
+        return left

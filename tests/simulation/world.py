@@ -287,6 +287,8 @@ class Cloud:
             return world.dynamodb(operation, json.loads(params["body"] or b"{}"))
         if service == "sns" and operation == "Publish":
             return world.publish(api_params)
+        if service == "sns" and operation == "PublishBatch":
+            return world.publish_batch(api_params)
         if service == "sqs" and operation == "SendMessage":
             return world.send_message(api_params)
         if service == "ses" and operation == "SendRawEmail":
@@ -566,16 +568,37 @@ class World:
 
         if self.faults_on and self.fault_rng.random() < self.dependency_fault_rate / 4:
             raise ReadTimeoutError(endpoint_url="https://sns.sim")  # nothing published
-        body = json.loads(params["Message"])
-        event_type = params["MessageAttributes"]["event_type"]["StringValue"]
+        self._fan_out(params["Message"], params["MessageAttributes"])
+        if self._lost_answer():
+            raise ReadTimeoutError(endpoint_url="https://sns.sim")
+        return self._ok({"MessageId": str(uuid.uuid4())})
+
+    def publish_batch(self, params: dict[str, Any]) -> Any:
+        """PublishBatch: the whole request may fail (nothing published) or lose its answer
+        (all published), and each entry may be refused on its own (SNS's Failed list)."""
+        from botocore.exceptions import ReadTimeoutError
+
+        if self.faults_on and self.fault_rng.random() < self.dependency_fault_rate / 4:
+            raise ReadTimeoutError(endpoint_url="https://sns.sim")  # nothing published
+        successful, failed = [], []
+        for entry in params["PublishBatchRequestEntries"]:
+            if self.faults_on and self.fault_rng.random() < self.dependency_fault_rate / 4:
+                failed.append({"Id": entry["Id"], "Code": "InternalError", "SenderFault": False})
+                continue
+            self._fan_out(entry["Message"], entry["MessageAttributes"])
+            successful.append({"Id": entry["Id"], "MessageId": str(uuid.uuid4())})
+        if self._lost_answer():
+            raise ReadTimeoutError(endpoint_url="https://sns.sim")
+        return self._ok({"Successful": successful, "Failed": failed})
+
+    def _fan_out(self, message: str, attributes: dict[str, Any]) -> None:
+        body = json.loads(message)
+        event_type = attributes["event_type"]["StringValue"]
         self.published.append(body)
         self.note(f"  published {event_type} {body['event_id'][:8]} ({body['producer']})")
         for queue in self.queues.values():
             if queue.name != self.tracking_queue and event_type in queue.event_types:
-                queue.messages.append(Message(str(uuid.uuid4()), params["Message"], params["MessageAttributes"]))
-        if self._lost_answer():
-            raise ReadTimeoutError(endpoint_url="https://sns.sim")
-        return self._ok({"MessageId": str(uuid.uuid4())})
+                queue.messages.append(Message(str(uuid.uuid4()), message, attributes))
 
     def send_message(self, params: dict[str, Any]) -> Any:
         queue = self.queues[self.tracking_queue]

@@ -271,6 +271,55 @@ def test_a_failed_publish_keeps_the_event_in_the_outbox_until_it_goes_through(ap
     assert outbox_size() == 0
 
 
+class _RefusingOne:
+    """The relay's SNS client, with SNS refusing one entry of each PublishBatch (its Failed
+    list, as under throttling); every call is counted."""
+
+    def __init__(self, client, refuse_id: str):
+        self.client, self.refuse_id = client, refuse_id
+        self.calls: list[str] = []
+
+    def publish_batch(self, **params):
+        self.calls.append("PublishBatch")
+        entries = params["PublishBatchRequestEntries"]
+        kept = [entry for entry in entries if entry["Id"] != self.refuse_id]
+        answer = self.client.publish_batch(**{**params, "PublishBatchRequestEntries": kept})
+        failed = [{"Id": self.refuse_id, "Code": "Throttled", "SenderFault": False}] if len(kept) < len(entries) else []
+        return {**answer, "Failed": answer.get("Failed", []) + failed}
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self.client, name)
+
+
+def test_the_relay_publishes_a_batch_in_one_request_and_an_entry_sns_refuses_waits_alone(api, env, topic, monkeypatch):
+    orders = [json_body(place(api, body(("MUG-001", 1))))["order_id"] for _ in range(3)]
+    relay = load_handler("order_service.handlers.relay_outbox", env, monkeypatch)
+    sns = _RefusingOne(relay.publisher.client, refuse_id="1")
+    monkeypatch.setattr(relay.publisher, "client", sns)
+    stream = outbox_stream_event()
+    records = stream["Records"]
+
+    failures = relay.handler(stream, builders.lambda_context("outbox-relay"))["batchItemFailures"]
+
+    # Three events, one PublishBatch request.
+    assert sns.calls == ["PublishBatch"]
+    assert failures == [{"itemIdentifier": records[1]["dynamodb"]["SequenceNumber"]}]
+    published = topic.published()
+    refused = records[1]["dynamodb"]["Keys"]["event_id"]["S"]
+    assert len(published) == 2 and refused not in {event.event_id for event in published}
+    assert outbox_size() == 1  # the refused one waits in the outbox
+
+    # The stream resumes from the failed record: it and the ones after it come again.
+    sns.refuse_id = "none"
+    retry = {"Records": records[1:]}
+    assert relay.handler(retry, builders.lambda_context("outbox-relay"))["batchItemFailures"] == []
+    again = topic.published()
+    assert refused in {event.event_id for event in again}
+    assert {event.order_id for event in published + again} == set(orders)
+    assert outbox_size() == 0
+
+
 # ------------------------------------------------------------------ the OpenAPI document
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
