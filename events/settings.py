@@ -11,7 +11,9 @@ SettingsT = TypeVar("SettingsT", bound="Settings")
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: a service module declares the settings of each of its functions; each
+    # function builds the validator of its own only (cold start).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     @classmethod
     def from_env(cls: type[SettingsT]) -> SettingsT:

@@ -17,14 +17,14 @@ from events.models import Address
 class Customer(BaseModel):
     """Who is asking: the customer the caller's identity names."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     customer_id: str
     email: str
 
 
 class OrderItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     sku: str
     quantity: int
@@ -33,7 +33,7 @@ class OrderItem(BaseModel):
 class PlaceOrder(BaseModel):
     """Order these items, ship them there, charge this payment token."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     items: list[OrderItem]  # the same sku twice is one line
     shipping_address: Address

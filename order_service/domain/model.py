@@ -1,4 +1,7 @@
-"""The order aggregate as the domain sees it."""
+"""The order aggregate as the domain sees it.
+
+defer_build on every model: each function of the order service builds the validators of
+the models it uses, on first use, not those of its siblings (cold start)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from order_service.domain.lifecycle import OrderStatus
 
 
 class Product(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     sku: str
     name: str
@@ -27,7 +30,7 @@ class Product(BaseModel):
 class Reservation(BaseModel):
     """Units of one SKU an order holds, taken from one stock shard (0: the product item)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     sku: str
     shard: int = 0
@@ -38,7 +41,7 @@ class RecordedRequest(BaseModel):
     """A customer's Idempotency-Key: the fingerprint of the command it came with
     (PlaceOrder.fingerprint) and the order that command created."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     customer_id: str
     key: str
@@ -47,7 +50,7 @@ class RecordedRequest(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     event_id: str
     event_type: str
@@ -56,6 +59,8 @@ class TimelineEntry(BaseModel):
 
 
 class Order(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     order_id: str
     customer_id: str
     customer_email: str
