@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from choreography.catalogue import CONSUMERS
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "capacity.md"
 PRICES_AS_OF = "2025 (us-east-1 list prices and default quotas, from the author's knowledge; no internet here)"
@@ -219,8 +221,6 @@ def lambda_at(inputs: Inputs, rate: float) -> dict[str, dict[str, float]]:
 
 def dynamodb_per_order(inputs: Inputs) -> dict[str, dict[str, float]]:
     """Write and read units per order, by table (happy path)."""
-    from choreography.catalogue import CONSUMERS
-
     # The consumers with Powertools idempotency records (the others keep their own rows).
     idempotency_records = sum(PATH[c.function][1] for c in CONSUMERS if c.idempotent and c.function in PATH)
     return {

@@ -74,13 +74,7 @@ def retrying(call: Callable[[], T]) -> T:
 def transact_if(client: Any, items: list[dict[str, Any]]) -> bool:
     """One transaction; False when the condition of its first item (the order, whose
     condition encodes the rule) does not hold. A conflict or throttle is retried,
-    then raises StoreBusy: it says nothing about whether the rule holds.
-
-    A single `Update` is written as a plain conditional UpdateItem, not a transaction of
-    one: the same all-or-nothing write at half the write units (a transactional write
-    costs two per KB) and a lighter request."""
-    if len(items) == 1 and set(items[0]) == {"Update"}:
-        return _update_if(client, items[0]["Update"])
+    then raises StoreBusy: it says nothing about whether the rule holds."""
 
     def attempt() -> bool:
         try:
@@ -98,7 +92,11 @@ def transact_if(client: Any, items: list[dict[str, Any]]) -> bool:
     return retrying(attempt)
 
 
-def _update_if(client: Any, update: dict[str, Any]) -> bool:
+def update_if(client: Any, update: dict[str, Any]) -> bool:
+    """One conditional UpdateItem, as transact_if for a write of one item: False when its
+    condition does not hold; a conflict or throttle is retried, then StoreBusy. Half the
+    write units of a transaction of one item (a transactional write costs two per KB)."""
+
     def attempt() -> bool:
         try:
             client.update_item(**update)

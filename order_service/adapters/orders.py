@@ -13,7 +13,7 @@ import base64
 import json
 from typing import Any
 
-from order_service.adapters.dynamodb import dynamodb_client, from_item, to_attribute, to_item, transact_if
+from order_service.adapters.dynamodb import dynamodb_client, from_item, to_attribute, to_item, transact_if, update_if
 from order_service.adapters.products import DynamoDBProducts
 from order_service.domain.errors import InvalidCursor
 from order_service.domain.lifecycle import OrderStatus
@@ -66,8 +66,9 @@ class DynamoDBOrders:
             {"#status": "status", **fact_names},
             {":status": {"S": status.value}, **fact_values, **({":true": {"BOOL": True}} if release else {})},
         )
-        items: list[dict[str, Any]] = [{"Update": update}]
-        items += [self.products.release(take.sku, take.shard, take.quantity) for take in release or []]
+        if not release:  # the order alone: no transaction needed
+            return update_if(self.client, update)
+        items = [{"Update": update}] + [self.products.release(t.sku, t.shard, t.quantity) for t in release]
         return transact_if(self.client, items)
 
     # Transaction items, for the writes that span tables (order_store.py) ------

@@ -10,6 +10,7 @@ just before publishing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.models import Event, parse_event
+from events.retries import call_with_retries
 from order_service.adapters.dynamodb import dynamodb_client, from_item, to_item
 from order_service.adapters.kms import TokenSealer
 
@@ -93,18 +95,25 @@ class DynamoDBOutbox:
         self.client.delete_item(TableName=self.table, Key={"event_id": {"S": event_id}})
 
     def delete_all(self, event_ids: Iterable[str]) -> set[str]:
-        """Delete these entries, 25 to a BatchWriteItem; the ids still there after a few
-        tries of what DynamoDB left unprocessed (throttling). Raises if a request fails."""
+        """Delete these entries, 25 to a BatchWriteItem; the ids still there after the
+        retries (with backoff) of what DynamoDB left unprocessed. Raises if a request fails."""
         keys = [{"DeleteRequest": {"Key": {"event_id": {"S": event_id}}}} for event_id in dict.fromkeys(event_ids)]
         left: set[str] = set()
         for start in range(0, len(keys), 25):
             requests = keys[start : start + 25]
-            for attempt in range(DELETE_ATTEMPTS):
-                if attempt:
-                    time.sleep(0.05 * 2**attempt)
+
+            def attempt() -> None:
+                nonlocal requests
                 answer = self.client.batch_write_item(RequestItems={self.table: requests})
                 requests = answer.get("UnprocessedItems", {}).get(self.table, [])
-                if not requests:
-                    break
+                if requests:
+                    raise _Unprocessed
+
+            with contextlib.suppress(_Unprocessed):  # what is still left is returned
+                call_with_retries(attempt, attempts=DELETE_ATTEMPTS, retry_on=(_Unprocessed,))
             left |= {request["DeleteRequest"]["Key"]["event_id"]["S"] for request in requests}
         return left
+
+
+class _Unprocessed(Exception):
+    """DynamoDB left some of a BatchWriteItem's requests unprocessed (throttling)."""
