@@ -178,8 +178,8 @@ class Event(_Model, Generic[DataT]):
 
     Each event type below declares its `data` model instead of subclassing
     `Event[SomeData]`: pydantic builds a parametrised generic at import (defer_build does
-    not apply to it), and eleven of them were about a fifth of every handler's cold start.
-    `Event[Any]` still types code that takes any event."""
+    not apply to it); eleven of them made `import events.models` 39 ms of CPU instead of 16,
+    in every handler's cold start. `Event[Any]` still types code that takes any event."""
 
     TYPE: ClassVar[EventType]
     PRODUCER: ClassVar[Producer]
